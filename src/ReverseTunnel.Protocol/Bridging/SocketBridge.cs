@@ -1,0 +1,166 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using ReverseTunnel.Protocol.Framing;
+using ReverseTunnel.Protocol.Multiplexing;
+
+namespace ReverseTunnel.Protocol.Bridging;
+
+/// <summary>
+/// Joins a TCP socket to a stream, both ways, with TCP's meaning kept: a FIN from either side
+/// becomes a half-close on the other, and any failure becomes a reset (RST via linger 0) on the
+/// other side, never a FIN that could pass for a complete response.
+/// </summary>
+public static class SocketBridge
+{
+    /// <summary>Runs until both directions end. Disposes <paramref name="socket"/>. Never throws.</summary>
+    public static async Task<BridgeResult> RunAsync(Socket socket, MuxStream stream, CancellationToken cancellationToken = default)
+    {
+        var state = new BridgeState(socket, stream);
+        using CancellationTokenRegistration cancel = cancellationToken.Register(static s => ((BridgeState)s!).Fail(BridgeOutcome.Cancelled, ErrorCode.Cancel, null), state);
+
+        // A reset that arrives after one direction has finished must still tear the socket down.
+        _ = stream.Completion.ContinueWith(static (_, s) => ((BridgeState)s!).OnStreamDone(), state, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        Task upload = SocketToStreamAsync(state);
+        Task download = StreamToSocketAsync(state);
+        await Task.WhenAll(upload, download).ConfigureAwait(false);
+        return state.Finish();
+    }
+
+    private static async Task SocketToStreamAsync(BridgeState state)
+    {
+        try
+        {
+            state.BytesFromSocket = await state.Stream.SendFromSocketAsync(state.Socket).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            state.OnException(ex);
+        }
+    }
+
+    private static async Task StreamToSocketAsync(BridgeState state)
+    {
+        PipeReader input = state.Stream.Input;
+        try
+        {
+            while (true)
+            {
+                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                {
+                    int sent = 0;
+                    while (sent < segment.Length)
+                    {
+                        sent += await state.Socket.SendAsync(segment[sent..], SocketFlags.None).ConfigureAwait(false);
+                    }
+
+                    state.BytesToSocket += segment.Length;
+                }
+
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    // The peer's FIN, after every byte before it: half-close our sending side.
+                    state.Socket.Shutdown(SocketShutdown.Send);
+                    await input.CompleteAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                if (result.IsCanceled)
+                {
+                    state.Stream.ThrowIfReset();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            state.OnException(ex);
+        }
+    }
+
+    private sealed class BridgeState(Socket socket, MuxStream stream)
+    {
+        private int _failed;
+        private BridgeOutcome _outcome = BridgeOutcome.Completed;
+        private ErrorCode? _code;
+        private Exception? _exception;
+
+        public Socket Socket { get; } = socket;
+
+        public MuxStream Stream { get; } = stream;
+
+        public long BytesFromSocket { get; set; }
+
+        public long BytesToSocket { get; set; }
+
+        public void OnException(Exception ex)
+        {
+            switch (ex)
+            {
+                case StreamResetException reset:
+                    Fail(BridgeOutcome.StreamReset, reset.Code, reset);
+                    break;
+                case OperationCanceledException:
+                    Fail(BridgeOutcome.Cancelled, ErrorCode.Cancel, ex);
+                    break;
+                default:
+                    // Socket errors, and ObjectDisposedException after the other direction aborted it.
+                    Fail(BridgeOutcome.SocketFailed, ErrorCode.ConnectionReset, ex);
+                    break;
+            }
+        }
+
+        public void OnStreamDone()
+        {
+            if (Stream.ResetReason is { } reset)
+            {
+                Fail(BridgeOutcome.StreamReset, reset.Code, reset);
+            }
+        }
+
+        /// <summary>The first failure wins: it resets the stream (unless it came from there) and the socket.</summary>
+        public void Fail(BridgeOutcome outcome, ErrorCode code, Exception? exception)
+        {
+            if (Interlocked.Exchange(ref _failed, 1) != 0)
+            {
+                return;
+            }
+
+            _outcome = outcome;
+            _code = code;
+            _exception = exception;
+            if (outcome != BridgeOutcome.StreamReset)
+            {
+                Stream.Reset(code, exception is null ? null : $"Stream {Stream.Id}: the local connection failed: {exception.Message}");
+            }
+
+            AbortSocket(Socket);
+        }
+
+        public BridgeResult Finish()
+        {
+            if (Volatile.Read(ref _failed) == 0)
+            {
+                Socket.Dispose();
+            }
+
+            return new BridgeResult(_outcome, BytesFromSocket, BytesToSocket, _code, _exception);
+        }
+
+        private static void AbortSocket(Socket socket)
+        {
+            try
+            {
+                // Linger 0 makes close send RST: the other end sees a reset, never a clean end.
+                socket.LingerState = new LingerOption(true, 0);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+
+            socket.Dispose();
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace ReverseTunnel.Protocol.Framing;
+
+/// <summary>Frame types of protocol version 1. Unknown types are skipped by the receiver.</summary>
+public enum FrameType : byte
+{
+    /// <summary>Stream bytes. Flag <see cref="FrameFlags.EndStream"/> half-closes the sender's direction.</summary>
+    Data = 0x0,
+
+    /// <summary>Opens a stream. The payload is empty in v1; a receiver ignores any payload.</summary>
+    Open = 0x1,
+
+    /// <summary>Adds credit to a stream window (stream id &gt; 0) or to the session window (stream id 0).</summary>
+    WindowUpdate = 0x2,
+
+    /// <summary>Abortive close of both directions of one stream, with an <see cref="ErrorCode"/>.</summary>
+    Reset = 0x3,
+
+    /// <summary>The sender will open no more streams; carries an error code and a reason.</summary>
+    GoAway = 0x4,
+
+    /// <summary>The first frame each side sends: its settings.</summary>
+    Hello = 0x5,
+}

@@ -1,0 +1,375 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using ReverseTunnel.Protocol.FlowControl;
+using ReverseTunnel.Protocol.Framing;
+
+namespace ReverseTunnel.Protocol.Multiplexing;
+
+/// <summary>
+/// One TCP connection carried over a session: a pair of byte streams, each closed on its own by
+/// FIN (<see cref="CompleteWrites"/>) or both at once, abortively, by RESET (<see cref="Reset"/>).
+/// </summary>
+/// <remarks>
+/// Stream states, per direction: open → FIN (clean end) or → reset. The stream is removed from its
+/// session when FIN has been sent and received and the input has been read to its end, or at the
+/// first reset. Writes must come from one caller at a time; reads likewise.
+/// </remarks>
+public sealed class MuxStream
+{
+    private static readonly PipeOptions InboundPipeOptions = new(
+        pauseWriterThreshold: 0, // Never block the session's read loop: credit already bounds what can arrive.
+        resumeWriterThreshold: 0,
+        minimumSegmentSize: 16 * 1024,
+        useSynchronizationContext: false);
+
+    private readonly MuxSession _session;
+    private readonly CreditWindow _sendCredit;
+    private readonly Pipe _inbound = new(InboundPipeOptions);
+    private readonly WindowUpdateBatcher _receiveBatcher;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly object _lock = new();
+    private long _receiveCredit;
+    private long _buffered;
+    private bool _finSent;
+    private bool _finReceived;
+    private bool _inputDone;
+    private bool _closed;
+    private volatile StreamResetException? _reset;
+
+    internal MuxStream(MuxSession session, uint id, int sendWindow, int receiveWindow)
+    {
+        _session = session;
+        Id = id;
+        _sendCredit = new CreditWindow(sendWindow);
+        _receiveCredit = receiveWindow;
+        _receiveBatcher = new WindowUpdateBatcher(receiveWindow);
+        Input = new StreamInput(this, _inbound.Reader);
+    }
+
+    /// <summary>Stream identifier: odd when the server opened it, even when the agent did.</summary>
+    public uint Id { get; }
+
+    /// <summary>Bytes from the peer. Completes at the peer's FIN; throws <see cref="StreamResetException"/> on reset.</summary>
+    public PipeReader Input { get; }
+
+    /// <summary>Completes when the stream is finished, cleanly or by reset.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>The reset that ended the stream, or null.</summary>
+    public StreamResetException? ResetReason => _reset;
+
+    /// <summary>True once the stream was reset (by either side or by losing the session).</summary>
+    public bool IsReset => _reset is not null;
+
+    /// <summary>Octets received but not yet read by the consumer (for tests and metrics).</summary>
+    public long BufferedBytes => Interlocked.Read(ref _buffered);
+
+    /// <summary>Sends <paramref name="data"/>, waiting for credit as needed.</summary>
+    /// <exception cref="StreamResetException">The stream was reset.</exception>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        ThrowIfReset();
+        if (_finSent)
+        {
+            throw new InvalidOperationException($"Stream {Id}: cannot write after CompleteWrites.");
+        }
+
+        while (!data.IsEmpty)
+        {
+            int granted = await AcquireSendCreditAsync(Math.Min(data.Length, _session.SendFramePayload), cancellationToken).ConfigureAwait(false);
+            byte[] buffer = _session.Pool.Rent();
+            data.Span[..granted].CopyTo(buffer.AsSpan(FrameHeader.Size));
+            _session.EnqueueData(this, buffer, granted);
+            data = data[granted..];
+        }
+    }
+
+    /// <summary>
+    /// Copies what <paramref name="socket"/> receives into this stream until the socket's end of file,
+    /// then sends FIN. The socket is read straight into frame buffers, and an idle socket holds no
+    /// buffer: it waits with a zero-byte receive.
+    /// </summary>
+    /// <returns>Octets copied.</returns>
+    /// <exception cref="StreamResetException">The stream was reset.</exception>
+    /// <exception cref="SocketException">The socket failed.</exception>
+    public async ValueTask<long> SendFromSocketAsync(Socket socket, CancellationToken cancellationToken = default)
+    {
+        long total = 0;
+        bool lastReadFilled = false;
+        while (true)
+        {
+            if (!lastReadFilled)
+            {
+                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
+            int granted = await AcquireSendCreditAsync(_session.SendFramePayload, cancellationToken).ConfigureAwait(false);
+            byte[] buffer = _session.Pool.Rent();
+            int read;
+            try
+            {
+                read = await socket.ReceiveAsync(buffer.AsMemory(FrameHeader.Size, granted), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                _session.Pool.Return(buffer);
+                ReleaseSendCredit(granted);
+                throw;
+            }
+
+            ReleaseSendCredit(granted - read);
+            if (read == 0)
+            {
+                _session.Pool.Return(buffer);
+                CompleteWrites();
+                return total;
+            }
+
+            total += read;
+            lastReadFilled = read == granted;
+            _session.EnqueueData(this, buffer, read);
+        }
+    }
+
+    /// <summary>Half-closes: sends FIN after everything written so far. Idempotent.</summary>
+    public void CompleteWrites()
+    {
+        lock (_lock)
+        {
+            if (_finSent || _reset is not null)
+            {
+                return;
+            }
+
+            _finSent = true;
+        }
+
+        _session.EnqueueFin(this);
+        TryClose();
+    }
+
+    /// <summary>Aborts both directions and tells the peer with RESET. Idempotent.</summary>
+    public void Reset(ErrorCode code, string? message = null)
+    {
+        if (Abort(new StreamResetException(code, message ?? $"Stream {Id} was reset locally ({code}).", byPeer: false)))
+        {
+            _session.EnqueueReset(Id, code);
+        }
+    }
+
+    internal void ThrowIfReset()
+    {
+        if (_reset is { } reset)
+        {
+            throw reset;
+        }
+    }
+
+    /// <summary>Called by the session's read loop. Returns false when the peer overran the window.</summary>
+    internal void OnData(in ReadOnlySequence<byte> payload, bool endStream)
+    {
+        int length = (int)payload.Length;
+        lock (_lock)
+        {
+            if (_reset is not null || _inputDone)
+            {
+                _session.ReturnSessionCredit(length);
+                return;
+            }
+
+            if (_finReceived)
+            {
+                _session.ReturnSessionCredit(length);
+                Reset(ErrorCode.ProtocolError, $"Stream {Id} received DATA after the peer's FIN.");
+                return;
+            }
+
+            if (length > _receiveCredit)
+            {
+                _session.ReturnSessionCredit(length);
+                Reset(ErrorCode.FlowControlError, $"Stream {Id} received {length} octets with only {_receiveCredit} of credit.");
+                return;
+            }
+
+            _receiveCredit -= length;
+            _buffered += length;
+            PipeWriter writer = _inbound.Writer;
+            foreach (ReadOnlyMemory<byte> segment in payload)
+            {
+                writer.Write(segment.Span);
+            }
+
+            // With pauseWriterThreshold 0 a flush never waits, so the read loop never blocks here.
+            ValueTask<FlushResult> flush = writer.FlushAsync();
+            flush.GetAwaiter().GetResult();
+            if (endStream)
+            {
+                _finReceived = true;
+                writer.Complete();
+            }
+        }
+
+        if (endStream)
+        {
+            TryClose();
+        }
+    }
+
+    internal void OnWindowUpdate(int increment)
+    {
+        if (!_sendCredit.TryAdd(increment))
+        {
+            Reset(ErrorCode.FlowControlError, $"Stream {Id} window passed 2^31-1.");
+        }
+    }
+
+    internal void OnPeerReset(ErrorCode code) =>
+        Abort(new StreamResetException(code, $"Stream {Id} was reset by the peer ({code}).", byPeer: true));
+
+    /// <summary>Aborts without telling the peer: the session is gone.</summary>
+    internal void OnSessionLost(string reason) =>
+        Abort(new StreamResetException(ErrorCode.ConnectionReset, $"Stream {Id} was lost with its session: {reason}", byPeer: false));
+
+    internal void OnConsumed(int count)
+    {
+        bool sendStreamUpdate;
+        lock (_lock)
+        {
+            if (_reset is not null)
+            {
+                return; // Its buffered octets were credited back when it was reset.
+            }
+
+            _buffered -= count;
+            sendStreamUpdate = !_finReceived;
+        }
+
+        _session.ReturnSessionCredit(count);
+        if (sendStreamUpdate && _receiveBatcher.Add(count) is > 0 and int increment)
+        {
+            lock (_lock)
+            {
+                _receiveCredit += increment;
+            }
+
+            _session.EnqueueWindowUpdate(Id, increment);
+        }
+    }
+
+    internal void OnInputCompleted()
+    {
+        bool early;
+        lock (_lock)
+        {
+            if (_inputDone)
+            {
+                return;
+            }
+
+            _inputDone = true;
+            early = !_finReceived && _reset is null;
+        }
+
+        if (early)
+        {
+            // The consumer stopped reading before the peer finished: the peer must stop sending.
+            Reset(ErrorCode.Cancel, $"Stream {Id}: the reader stopped before the end of the data.");
+            return;
+        }
+
+        TryClose();
+    }
+
+    private bool Abort(StreamResetException reason)
+    {
+        long buffered;
+        lock (_lock)
+        {
+            if (_reset is not null || _closed)
+            {
+                return false;
+            }
+
+            _reset = reason;
+            _closed = true;
+            buffered = _buffered;
+            _buffered = 0;
+        }
+
+        _session.ReturnSessionCredit((int)buffered);
+        _sendCredit.Close(reason);
+        _inbound.Reader.CancelPendingRead();
+        _inbound.Writer.Complete(reason);
+        _session.OnStreamClosed(this);
+        _completion.TrySetResult();
+        return true;
+    }
+
+    private void TryClose()
+    {
+        lock (_lock)
+        {
+            if (_closed || !_finSent || !_finReceived || !_inputDone)
+            {
+                return;
+            }
+
+            _closed = true;
+        }
+
+        _sendCredit.Close(new StreamResetException(ErrorCode.NoError, $"Stream {Id} is closed.", byPeer: false));
+        _session.OnStreamClosed(this);
+        _completion.TrySetResult();
+    }
+
+    private async ValueTask<int> AcquireSendCreditAsync(int max, CancellationToken cancellationToken)
+    {
+        int stream = await _sendCredit.AcquireAsync(max, cancellationToken).ConfigureAwait(false);
+        int session;
+        try
+        {
+            session = await _session.SendCredit.AcquireAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _sendCredit.Release(stream);
+            throw;
+        }
+
+        _sendCredit.Release(stream - session);
+        int queue;
+        try
+        {
+            queue = await _session.SendQueue.AcquireAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _sendCredit.Release(session);
+            _session.SendCredit.Release(session);
+            throw;
+        }
+
+        _sendCredit.Release(session - queue);
+        _session.SendCredit.Release(session - queue);
+        if (_reset is { } reset)
+        {
+            ReleaseSendCredit(queue);
+            throw reset;
+        }
+
+        return queue;
+    }
+
+    private void ReleaseSendCredit(int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        _sendCredit.Release(count);
+        _session.SendCredit.Release(count);
+        _session.SendQueue.Release(count);
+    }
+}

@@ -33,6 +33,18 @@ public sealed record HelloSettings
 
     private const int EntrySize = 6;
 
+    /// <summary>
+    /// What a setting missing from a peer's HELLO means. Fixed by the protocol, not by either side's
+    /// configuration, so both sides agree on it.
+    /// </summary>
+    public static HelloSettings ProtocolDefaults { get; } = new()
+    {
+        InitialStreamWindow = 256 * 1024,
+        MaxFramePayload = 16 * 1024,
+        MaxConcurrentStreams = 100,
+        SessionWindow = 1024 * 1024,
+    };
+
     /// <summary>Initial stream window the peer may use when sending to us.</summary>
     public required int InitialStreamWindow { get; init; }
 

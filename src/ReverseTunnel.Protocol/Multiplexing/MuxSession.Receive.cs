@@ -49,6 +49,13 @@ public sealed partial class MuxSession
                     Dispatch(header, payload);
                 }
 
+                // Frames we owe the peer (resets, credit) pile up only if it sends without reading.
+                if (_writer.PendingControlFrames > MaxPendingControlFrames)
+                {
+                    throw new ProtocolException(ErrorCode.ProtocolError,
+                        $"The peer caused more than {MaxPendingControlFrames} control frames to queue without reading them.");
+                }
+
                 reader.AdvanceTo(buffer.Start, buffer.End);
             }
         }
@@ -100,7 +107,7 @@ public sealed partial class MuxSession
     private void OnHello(in FrameHeader header, in ReadOnlySequence<byte> payload)
     {
         RequireSessionFrame(header);
-        HelloSettings peer = HelloSettings.Parse(payload, _options.ToHello());
+        HelloSettings peer = HelloSettings.Parse(payload, HelloSettings.ProtocolDefaults);
         SendFramePayload = Math.Min(_options.MaxFramePayload, peer.MaxFramePayload);
         SendCredit.TryAdd(peer.SessionWindow);
         _peerHello.TrySetResult(peer);

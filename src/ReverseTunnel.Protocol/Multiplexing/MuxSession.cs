@@ -28,6 +28,10 @@ public sealed partial class MuxSession : IAsyncDisposable
     // GOAWAY reasons are cut to this many UTF-8 octets; the smallest frame limit is 1 KiB.
     private const int MaxReasonBytes = 512;
 
+    // Control frames owed to the peer (~13 octets each) beyond which it is deemed not to read: 16,384
+    // frames is ~200 KiB, far above what a well-behaved peer ever causes.
+    private const int MaxPendingControlFrames = 16_384;
+
     private static readonly PipeOptions ReceivePipeOptions = new(
         pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: ReceiveChunk, useSynchronizationContext: false);
 
@@ -333,11 +337,13 @@ public sealed partial class MuxSession : IAsyncDisposable
         }
 
         _goAwaySent = true;
-        byte[] bytes = Encoding.UTF8.GetBytes(reason);
-        if (bytes.Length > MaxReasonBytes)
+        // Cut by characters, so that the octets stay valid UTF-8.
+        while (Encoding.UTF8.GetByteCount(reason) > MaxReasonBytes)
         {
-            bytes = bytes[..MaxReasonBytes];
+            reason = reason[..(reason.Length - 1)];
         }
+
+        byte[] bytes = Encoding.UTF8.GetBytes(reason);
 
         _writer.TryEnqueue(OutboundFrame.GoAway(_highestPeerStreamId, code, bytes));
     }

@@ -260,6 +260,7 @@ public sealed class MuxStream
     internal void OnInputCompleted()
     {
         bool early;
+        long unread = 0;
         lock (_lock)
         {
             if (_inputDone)
@@ -269,7 +270,15 @@ public sealed class MuxStream
 
             _inputDone = true;
             early = !_finReceived && _reset is null;
+            if (_reset is null)
+            {
+                // Octets left unread will never be consumed: their session credit goes back now.
+                unread = _buffered;
+                _buffered = 0;
+            }
         }
+
+        _session.ReturnSessionCredit((int)unread);
 
         if (early)
         {

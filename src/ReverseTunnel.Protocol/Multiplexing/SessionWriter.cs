@@ -23,6 +23,7 @@ internal sealed class SessionWriter
     private readonly CreditWindow _sendBudget;
     private readonly CreditWindow _sessionCredit;
     private readonly byte[] _batch;
+    private int _pendingControl;
 
     public SessionWriter(FrameBufferPool pool, CreditWindow sendBudget, CreditWindow sessionCredit, int maxMessageSize)
     {
@@ -35,8 +36,24 @@ internal sealed class SessionWriter
     /// <summary>Octets of frames sent so far (for metrics).</summary>
     public long BytesSent { get; private set; }
 
+    /// <summary>Control frames queued and not yet sent; a peer that makes this grow without reading is cut off.</summary>
+    public int PendingControlFrames => Volatile.Read(ref _pendingControl);
+
     /// <summary>Queues a frame; false when the writer has stopped (the caller still owns any buffer).</summary>
-    public bool TryEnqueue(in OutboundFrame frame) => _channel.Writer.TryWrite(frame);
+    public bool TryEnqueue(in OutboundFrame frame)
+    {
+        if (!_channel.Writer.TryWrite(frame))
+        {
+            return false;
+        }
+
+        if (!frame.IsData)
+        {
+            Interlocked.Increment(ref _pendingControl);
+        }
+
+        return true;
+    }
 
     /// <summary>Stops taking frames; <see cref="RunAsync"/> sends what is queued, then returns.</summary>
     public void Complete() => _channel.Writer.TryComplete();
@@ -88,12 +105,15 @@ internal sealed class SessionWriter
         int used = 0;
         int dataBytes = 0;
         List<byte[]>? toReturn = null;
+        int controlFrames = 0;
         while (_control.TryPeek(out OutboundFrame control) && used + control.EncodedLength <= _batch.Length)
         {
             used += _control.Dequeue().WriteTo(_batch.AsSpan(used));
+            controlFrames++;
         }
 
-        while (_data.TryPeek(out OutboundFrame data) && used + data.EncodedLength <= _batch.Length)
+        // DATA only once every queued control frame is out: an OPEN must never trail its stream's DATA.
+        while (_control.Count == 0 && _data.TryPeek(out OutboundFrame data) && used + data.EncodedLength <= _batch.Length)
         {
             _data.Dequeue();
             if (Dropped(data))
@@ -115,6 +135,7 @@ internal sealed class SessionWriter
         }
 
         await webSocket.SendAsync(_batch.AsMemory(0, used), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _pendingControl, -controlFrames);
         BytesSent += used;
         _sendBudget.Release(dataBytes);
         if (toReturn is not null)

@@ -1,0 +1,91 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace ReverseTunnel.Server.Configuration;
+
+/// <summary>
+/// Checks <see cref="TunnelOptions"/>. Every problem is reported, each naming the setting, its value
+/// and the fix, as YARP's configuration validator does.
+/// </summary>
+public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
+{
+    private static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromMinutes(10);
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, TunnelOptions options)
+    {
+        IReadOnlyList<string> problems = Validate(options);
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    /// <summary>Returns every problem with <paramref name="options"/>; empty when valid.</summary>
+    public static IReadOnlyList<string> Validate(TunnelOptions options)
+    {
+        const string P = TunnelOptions.SectionName + ":";
+        var problems = new List<string>();
+
+        if (!IPAddress.TryParse(options.ListenAddress, out _))
+        {
+            problems.Add($"{P}{nameof(options.ListenAddress)} is '{options.ListenAddress}', which is not an IP address. Use 0.0.0.0 (every IPv4 interface), :: (every interface) or the address of one interface.");
+        }
+
+        if (options.ListenPort is < 0 or > 65535)
+        {
+            problems.Add($"{P}{nameof(options.ListenPort)} is {options.ListenPort}; it must be between 0 and 65535 (0 picks a free port).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            problems.Add($"{P}{nameof(options.DataDirectory)} is empty; set a folder for the certificate and clients file, such as 'data'.");
+        }
+
+        ValidateCertificatePaths(options, problems);
+
+        if (!IPAddress.TryParse(options.TunnelBindAddress, out _))
+        {
+            problems.Add($"{P}{nameof(options.TunnelBindAddress)} is '{options.TunnelBindAddress}', which is not an IP address. Use 127.0.0.1 (this machine only) or the address of an internal interface.");
+        }
+
+        if (!PortSet.TryParse([options.AllowedPorts], out _, out string? portError))
+        {
+            problems.Add($"{P}{nameof(options.AllowedPorts)} {portError}. Example: 1024-65535 or 5000,6000-6010.");
+        }
+
+        if (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout > MaxShutdownTimeout)
+        {
+            problems.Add($"{P}{nameof(options.ShutdownTimeout)} is {options.ShutdownTimeout}; it must be between 00:00:00 and 00:10:00.");
+        }
+
+        if (options.Session is null)
+        {
+            problems.Add($"{P}{nameof(options.Session)} is missing.");
+        }
+        else
+        {
+            problems.AddRange(options.Session.Validate(P + nameof(options.Session) + ":"));
+        }
+
+        return problems;
+    }
+
+    private static void ValidateCertificatePaths(TunnelOptions options, List<string> problems)
+    {
+        const string P = TunnelOptions.SectionName + ":";
+        bool hasCertificate = !string.IsNullOrWhiteSpace(options.CertificatePath);
+        bool hasKey = !string.IsNullOrWhiteSpace(options.CertificateKeyPath);
+        if (hasKey && !hasCertificate)
+        {
+            problems.Add($"{P}{nameof(options.CertificateKeyPath)} is set but {P}{nameof(options.CertificatePath)} is not. Set both, or neither to use a generated self-signed certificate.");
+        }
+
+        if (hasCertificate && !File.Exists(options.CertificatePath))
+        {
+            problems.Add($"{P}{nameof(options.CertificatePath)} is '{options.CertificatePath}', but there is no such file (full path: {Path.GetFullPath(options.CertificatePath!)}).");
+        }
+
+        if (hasKey && !File.Exists(options.CertificateKeyPath))
+        {
+            problems.Add($"{P}{nameof(options.CertificateKeyPath)} is '{options.CertificateKeyPath}', but there is no such file (full path: {Path.GetFullPath(options.CertificateKeyPath!)}).");
+        }
+    }
+}

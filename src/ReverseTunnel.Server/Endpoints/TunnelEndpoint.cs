@@ -1,0 +1,180 @@
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ReverseTunnel.Protocol;
+using ReverseTunnel.Protocol.Framing;
+using ReverseTunnel.Protocol.Multiplexing;
+using ReverseTunnel.Server.Clients;
+using ReverseTunnel.Server.Configuration;
+using ReverseTunnel.Server.Diagnostics;
+using ReverseTunnel.Server.Tunnels;
+
+namespace ReverseTunnel.Server.Endpoints;
+
+/// <summary>
+/// <c>/tunnel</c>: checks an agent's handshake in the contract's order, refusing with problem JSON
+/// before the upgrade, then runs the agent's session until it ends.
+/// </summary>
+internal sealed class TunnelEndpoint
+{
+    /// <summary>The path agents connect to.</summary>
+    public const string Path = "/tunnel";
+
+    // Both sides ping every 15 s and give up after 15 s more: a dead peer is found in about 30 s.
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    private readonly TunnelOptions _options;
+    private readonly PortSet _allowedPorts;
+    private readonly ClientRegistry _registry;
+    private readonly TunnelManager _tunnels;
+    private readonly ServerMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ILogger _sessionLogger;
+
+    public TunnelEndpoint(IOptions<TunnelOptions> options, ClientRegistry registry, TunnelManager tunnels, ServerMetrics metrics, ILoggerFactory loggerFactory)
+    {
+        _options = options.Value;
+        PortSet.TryParse([_options.AllowedPorts], out _allowedPorts, out _);
+        _registry = registry;
+        _tunnels = tunnels;
+        _metrics = metrics;
+        _logger = loggerFactory.CreateLogger<TunnelEndpoint>();
+        _sessionLogger = loggerFactory.CreateLogger<MuxSession>();
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        TunnelProblem? problem = CheckUpgrade(context);
+        if (problem is not null)
+        {
+            await RefuseAsync(context, problem, client: null).ConfigureAwait(false);
+            return;
+        }
+
+        problem = TunnelRequest.TryRead(context.Request, out TunnelRequest? request);
+        if (problem is not null)
+        {
+            await RefuseAsync(context, problem, client: null).ConfigureAwait(false);
+            return;
+        }
+
+        if (_registry.Current.FindByToken(request!.Token) is not { } client)
+        {
+            await RefuseAsync(context, TunnelProblems.UnknownToken(), client: null).ConfigureAwait(false);
+            return;
+        }
+
+        if (CheckPort(request.Port, client) is { } portProblem)
+        {
+            await RefuseAsync(context, portProblem, client).ConfigureAwait(false);
+            return;
+        }
+
+        ClaimResult claim = _tunnels.TryClaim(request.Port, client);
+        problem = claim.Status switch
+        {
+            ClaimStatus.PortInUse => TunnelProblems.PortInUse(request.Port),
+            ClaimStatus.PortUnavailable => TunnelProblems.PortUnavailable(request.Port, claim.Error ?? "unknown error"),
+            ClaimStatus.ShuttingDown => TunnelProblems.ShuttingDown(),
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            await RefuseAsync(context, problem, client).ConfigureAwait(false);
+            return;
+        }
+
+        if (claim.Replaced)
+        {
+            ServerLog.AgentReplaced(_logger, client.Name, request.Port, context.Connection.RemoteIpAddress);
+        }
+
+        await RunSessionAsync(context, request, claim.Lease!).ConfigureAwait(false);
+    }
+
+    private static TunnelProblem? CheckUpgrade(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return TunnelProblems.NotWebSocket();
+        }
+
+        IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
+        if (offered.Contains(ProtocolVersion.SubProtocol, StringComparer.Ordinal))
+        {
+            return null;
+        }
+
+        string[] ours = [.. offered.Where(p => ProtocolVersion.TryParse(p, out _))];
+        return TunnelProblems.VersionMismatch(ours.Length == 0
+            ? "no reverse-tunnel subprotocol"
+            : string.Join(", ", ours.Select(Truncate)));
+    }
+
+    private TunnelProblem? CheckPort(int port, ClientRegistration client)
+    {
+        if (_allowedPorts.Contains(port) && client.Ports.Contains(port))
+        {
+            return null;
+        }
+
+        string outside = _allowedPorts.Contains(port) ? string.Empty : $" This server opens ports {_allowedPorts} only.";
+        return TunnelProblems.PortNotAllowed(
+            $"Port {port} is not allowed for this token.{outside} This token may use: {client.Ports}. Set TUNNEL_PORT to one of them, or ask the platform operator to allow port {port}.");
+    }
+
+    private async Task RunSessionAsync(HttpContext context, TunnelRequest request, TunnelLease lease)
+    {
+        string client = lease.Client.Name;
+        WebSocket webSocket;
+        try
+        {
+            webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = ProtocolVersion.SubProtocol,
+                KeepAliveInterval = KeepAlive,
+                KeepAliveTimeout = KeepAlive,
+            }).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or WebSocketException or InvalidOperationException or OperationCanceledException)
+        {
+            ServerLog.UpgradeFailed(_logger, ex, client, request.Port);
+            _tunnels.Release(lease);
+            return;
+        }
+
+        await using var session = new MuxSession(webSocket, _options.Session, isServer: true, acceptStream: null, _sessionLogger, $"{client}:{request.Port}");
+        if (!_tunnels.Activate(lease, session))
+        {
+            // Replaced by a newer session of the same client, or the server began shutting down, mid-upgrade.
+            session.Abort(ErrorCode.Replaced, "replaced by a newer session of the same client, or the server is shutting down");
+        }
+
+        ServerLog.AgentConnected(_logger, client, request.Port, request.Target, context.Connection.RemoteIpAddress);
+        _metrics.SessionStarted();
+        SessionEnd end;
+        try
+        {
+            end = await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            // First, so that the port refuses new connections as soon as the session is gone.
+            _tunnels.Release(lease);
+            _metrics.SessionEnded();
+        }
+
+        ServerLog.AgentDisconnected(_logger, lease.Client.Name, request.Port, end.ToString());
+    }
+
+    private async Task RefuseAsync(HttpContext context, TunnelProblem problem, ClientRegistration? client)
+    {
+        string reason = client is null ? problem.Detail : $"client {client.Name}: {problem.Detail}";
+        ServerLog.AgentRefused(_logger, problem.Status, problem.Code, context.Connection.RemoteIpAddress, reason);
+        _metrics.HandshakeRefused(problem.Code);
+        await ProblemWriter.WriteAsync(context, problem).ConfigureAwait(false);
+    }
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "...";
+}

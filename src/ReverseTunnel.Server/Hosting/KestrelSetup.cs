@@ -1,0 +1,38 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using ReverseTunnel.Server.Certificates;
+using ReverseTunnel.Server.Configuration;
+
+namespace ReverseTunnel.Server.Hosting;
+
+/// <summary>Kestrel for an internet-facing endpoint: one HTTPS listener, TLS 1.2+, tight request limits.</summary>
+internal static class KestrelSetup
+{
+    public static void Configure(KestrelServerOptions kestrel, TunnelOptions options)
+    {
+        kestrel.AddServerHeader = false;
+
+        // Agents send a handful of small headers; nothing here takes a request body.
+        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        kestrel.Limits.MaxRequestHeaderCount = 64;
+        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
+        kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+
+        ServerCertificateProvider certificates = kestrel.ApplicationServices.GetRequiredService<ServerCertificateProvider>();
+        kestrel.Listen(IPAddress.Parse(options.ListenAddress), options.ListenPort, listen =>
+        {
+            // HTTP/1.1 only: ws-agent upgrades over HTTP/1.1, and a WebSocket inside an HTTP/2 stream
+            // would add a second flow-control layer under the session's own.
+            listen.Protocols = HttpProtocols.Http1;
+            listen.UseHttps(https =>
+            {
+                https.ServerCertificate = certificates.Load();
+                https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                https.HandshakeTimeout = TimeSpan.FromSeconds(10);
+            });
+        });
+    }
+}

@@ -1,0 +1,17 @@
+namespace ReverseTunnel.Server.Tunnels;
+
+/// <summary>The outcome of asking for a tunnel port.</summary>
+public enum ClaimStatus
+{
+    /// <summary>The port is the client's: freshly bound, or taken over from its previous session.</summary>
+    Claimed,
+
+    /// <summary>Another client (another token) serves the port.</summary>
+    PortInUse,
+
+    /// <summary>The port could not be bound; <see cref="ClaimResult.Error"/> has the OS error.</summary>
+    PortUnavailable,
+
+    /// <summary>The server is shutting down and takes no new sessions.</summary>
+    ShuttingDown,
+}

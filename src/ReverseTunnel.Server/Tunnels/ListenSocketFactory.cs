@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace ReverseTunnel.Server.Tunnels;
+
+/// <summary>Creates the listening sockets of tunnel ports.</summary>
+internal static class ListenSocketFactory
+{
+    private const int Backlog = 512;
+
+    /// <summary>Binds and listens on <paramref name="address"/>:<paramref name="port"/>.</summary>
+    /// <exception cref="SocketException">The port cannot be bound (in use by another program, no permission).</exception>
+    public static Socket Listen(IPAddress address, int port)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            AllowRebindAfterClose(socket);
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(Backlog);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Lets a port be bound again while connections of a closed listener linger in TIME_WAIT, so a
+    /// client that reconnects gets its port back at once.
+    /// </summary>
+    /// <remarks>
+    /// Not <see cref="SocketOptionName.ReuseAddress"/>: on Unix .NET maps it to SO_REUSEADDR plus
+    /// SO_REUSEPORT, which lets a second socket bind the very same port and steal half its
+    /// connections. Plain SO_REUSEADDR only forgives TIME_WAIT. On Windows, where SO_REUSEADDR would
+    /// allow hijacking, exclusive use is asked for instead (Windows has no such TIME_WAIT problem).
+    /// </remarks>
+    private static void AllowRebindAfterClose(Socket socket)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            socket.ExclusiveAddressUse = true;
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            const int SolSocket = 1, SoReuseAddr = 2;
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
+        else if (OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        {
+            const int SolSocket = 0xffff, SoReuseAddr = 0x4;
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.WebSockets;
+using ReverseTunnel.Agent.Configuration;
+using ReverseTunnel.Agent.Diagnostics;
+using ReverseTunnel.Protocol;
+
+namespace ReverseTunnel.Agent.Connection;
+
+/// <summary>
+/// Connects to <c>wss://SERVER_IP_DOMAIN:SERVER_PORT/tunnel</c> with the contract's headers, through
+/// the proxy when one applies, and turns every failure into a <see cref="ConnectFailure"/>.
+/// </summary>
+/// <remarks>
+/// Each attempt gets its own <see cref="SocketsHttpHandler"/>: an upgraded connection leaves the
+/// pool and is never reused, so a shared handler would share nothing but state, while a fresh one
+/// gives each attempt its own certificate verdict (for precise TLS errors) and a fresh DNS lookup
+/// (PooledConnectionLifetime has nothing to recycle here).
+/// </remarks>
+public sealed class ServerConnector(AgentOptions options) : IServerConnector
+{
+    /// <summary>Keep-alive ping interval and pong timeout (contract: 15 s each; a dead link is noticed in ~30 s).</summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    private readonly TunnelProxy? _proxy = options.Proxy is null ? null : new TunnelProxy(options.Proxy, options.NoProxy);
+
+    /// <summary>The proxy used for the server, or null when connecting directly (no proxy, or NO_PROXY matches).</summary>
+    public Uri? EffectiveProxy => _proxy?.GetProxy(options.ServerUri);
+
+    /// <inheritdoc />
+    public async Task<ConnectResult> ConnectAsync(CancellationToken cancellationToken)
+    {
+        Uri server = options.ServerUri;
+        var validator = new ServerCertificateValidator(options);
+        var sockets = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ServerConnectTimeout,
+            UseProxy = _proxy is not null,
+            Proxy = _proxy,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        sockets.SslOptions.RemoteCertificateValidationCallback = validator.Validate;
+        var capture = new ProblemCapturingHandler(sockets);
+        var invoker = new HttpMessageInvoker(capture, disposeHandler: true);
+        var webSocket = new ClientWebSocket();
+        Configure(webSocket.Options);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ServerConnectTimeout);
+        try
+        {
+            await webSocket.ConnectAsync(server, invoker, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var attempt = new AttemptDiagnostics(
+                server,
+                EffectiveProxy,
+                options.ServerConnectTimeout,
+                TimedOut: timeout.IsCancellationRequested,
+                StatusCode: webSocket.HttpStatusCode == 0 ? null : webSocket.HttpStatusCode,
+                Problem: capture.Problem,
+                Tls: validator.Failure);
+            webSocket.Dispose();
+            invoker.Dispose();
+            return ConnectResult.Failed(ConnectFailureClassifier.Classify(ex, attempt));
+        }
+        catch
+        {
+            webSocket.Dispose();
+            invoker.Dispose();
+            throw;
+        }
+
+        if (webSocket.SubProtocol != ProtocolVersion.SubProtocol)
+        {
+            string offered = webSocket.SubProtocol ?? "none";
+            webSocket.Abort();
+            webSocket.Dispose();
+            invoker.Dispose();
+            return ConnectResult.Failed(new ConnectFailure(ConnectFailureKind.Protocol,
+                $"the server at {server.Authority} accepted the WebSocket without the {ProtocolVersion.SubProtocol} subprotocol (it chose {offered}); check SERVER_IP_DOMAIN and SERVER_PORT point at ws-server."));
+        }
+
+        return ConnectResult.Connected(new ServerConnection(webSocket, invoker));
+    }
+
+    private void Configure(ClientWebSocketOptions webSocket)
+    {
+        webSocket.AddSubProtocol(ProtocolVersion.SubProtocol);
+        webSocket.SetRequestHeader("Authorization", "Bearer " + options.Token);
+        webSocket.SetRequestHeader("X-Tunnel-Port", options.TunnelPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        webSocket.SetRequestHeader("X-Tunnel-Target", options.Target);
+        webSocket.SetRequestHeader("User-Agent", "ws-agent/" + AgentVersion.Current);
+        webSocket.KeepAliveInterval = KeepAlive;
+        webSocket.KeepAliveTimeout = KeepAlive;
+        webSocket.CollectHttpResponseDetails = true;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using ReverseTunnel.Agent.Diagnostics;
+using ReverseTunnel.Protocol.Bridging;
+using ReverseTunnel.Protocol.Multiplexing;
+
+namespace ReverseTunnel.Agent.Streams;
+
+/// <summary>
+/// The agent's <c>acceptStream</c> callback for one session: each stream the server opens is
+/// joined to a new connection to the configured target. Data the server sends before the dial
+/// completes waits in the stream (within its window), so dialling first and bridging after loses nothing.
+/// </summary>
+public sealed class StreamForwarder(TargetDialer dialer, ILogger logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<uint, Task> _running = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private long _accepted;
+
+    /// <summary>Streams accepted in this session.</summary>
+    public long AcceptedStreams => Interlocked.Read(ref _accepted);
+
+    /// <summary>Streams still being dialled or bridged.</summary>
+    public int ActiveStreams => _running.Count;
+
+    /// <summary>Accepts <paramref name="stream"/>; returns at once, the work runs on the returned task.</summary>
+    public Task AcceptAsync(MuxStream stream)
+    {
+        Interlocked.Increment(ref _accepted);
+        Task task = ForwardAsync(stream);
+        _running[stream.Id] = task;
+        uint id = stream.Id;
+        _ = task.ContinueWith(
+            t => _running.TryRemove(new KeyValuePair<uint, Task>(id, t)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
+    }
+
+    /// <summary>Cancels dials in progress (the session is gone) and waits for every stream task.</summary>
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_running.Values).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task ForwardAsync(MuxStream stream)
+    {
+        DialResult dial;
+        try
+        {
+            dial = await dialer.DialAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            stream.Reset(Protocol.Framing.ErrorCode.Cancel, "the agent's session ended before the target connected");
+            return;
+        }
+
+        string target = $"{dialer.Host}:{dialer.Port}";
+        if (!dial.Succeeded)
+        {
+            AgentLog.StreamDialFailed(logger, stream.Id, target, dial.Error ?? "unknown error", dial.Code);
+            stream.Reset(dial.Code, $"the agent could not connect to its target: {dial.Error}");
+            return;
+        }
+
+        AgentLog.StreamConnected(logger, stream.Id, target);
+        BridgeResult result = await SocketBridge.RunAsync(dial.Socket!, stream).ConfigureAwait(false);
+        AgentLog.StreamEnded(logger, stream.Id, result.Outcome, result.BytesFromSocket, result.BytesToSocket, result.Exception?.Message ?? "-");
+    }
+}

@@ -1,0 +1,190 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using ReverseTunnel.Agent.Connection;
+using ReverseTunnel.Agent.Reconnect;
+using ReverseTunnel.Agent.Runtime;
+using ReverseTunnel.Agent.Tests.Infrastructure;
+using ReverseTunnel.Protocol.Framing;
+using ReverseTunnel.Protocol.Multiplexing;
+
+namespace ReverseTunnel.Agent.Tests.Runtime;
+
+public sealed class TunnelAgentTests
+{
+    private static readonly ConnectFailure Refused = new(ConnectFailureKind.ConnectionRefused, "connection refused by 127.0.0.1:1");
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_FailuresRepeat_WaitsGrowingDelaysOnTheInjectedClock()
+    {
+        var time = new FakeTimeProvider();
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var connector = new ScriptedConnector(_ => ConnectResult.Failed(Refused));
+        var agent = new TunnelAgent(TestOptions.Create(1), connector, new ExponentialBackoffPolicy(random: new FixedRandom(1.0)), time, loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        await connector.WaitForCallAsync(1);
+        LogEntry first = await log.WaitForAsync(e => e.EventId == 2003);
+        Assert.Equal("Retrying in 1 s (attempt 2)", first.Message);
+
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.Equal(1, connector.Calls);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await connector.WaitForCallAsync(2);
+        Assert.Equal("Retrying in 2 s (attempt 3)", (await log.WaitForAsync(e => e.EventId == 2003, skip: 1)).Message);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        await connector.WaitForCallAsync(3);
+        Assert.Equal("Retrying in 4 s (attempt 4)", (await log.WaitForAsync(e => e.EventId == 2003, skip: 2)).Message);
+        Assert.Contains(log.Entries, e => e.EventId == 2004 && e.Level == LogLevel.Warning && e.Message.Contains("connection refused", StringComparison.Ordinal));
+
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    public async Task RunAsync_TerminalRefusal_ExitsWithItsCodeWithoutRetrying(int exitCode)
+    {
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var failure = new ConnectFailure(ConnectFailureKind.HttpStatus, "the server refused the tunnel (HTTP 409 port_in_use): port 5000 is already served", ExitCode: exitCode, Fix: "choose another TUNNEL_PORT");
+        var connector = new ScriptedConnector(_ => ConnectResult.Failed(failure));
+        var agent = new TunnelAgent(TestOptions.Create(1), connector, new ExponentialBackoffPolicy(), new FakeTimeProvider(), loggers);
+
+        int code = await agent.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(exitCode, code);
+        Assert.Equal(1, connector.Calls);
+        LogEntry error = Assert.Single(log.Entries, e => e.Level == LogLevel.Error);
+        Assert.Equal(2005, error.EventId);
+        Assert.Contains("choose another TUNNEL_PORT", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(log.Entries, e => e.EventId == 2003);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_StoppedWhileWaiting_ReturnsZero()
+    {
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var connector = new ScriptedConnector(_ => ConnectResult.Failed(Refused));
+        var agent = new TunnelAgent(TestOptions.Create(1), connector, new ExponentialBackoffPolicy(), new FakeTimeProvider(), loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        await log.WaitForAsync(e => e.EventId == 2003);
+        await stop.CancelAsync();
+
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, connector.Calls);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_SessionReplaced_WarnsAndWaitsTheMaximumDelay()
+    {
+        using var certificate = TestCertificates.SelfSigned("localhost");
+        var server = new MuxServer();
+        await using TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
+        var time = new FakeTimeProvider();
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, caCertificates: [certificate]);
+        var policy = new ExponentialBackoffPolicy(maxDelay: TimeSpan.FromSeconds(30), random: new FixedRandom(1.0));
+        var agent = new TunnelAgent(options, new ServerConnector(options), policy, time, loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        AcceptedSession accepted = await server.NextSessionAsync();
+        await log.WaitForAsync(e => e.EventId == 2001);
+        await accepted.Session.CloseAsync(ErrorCode.Replaced, "another agent took over", TimeSpan.Zero).WaitAsync(TimeSpan.FromSeconds(30));
+
+        LogEntry replaced = await log.WaitForAsync(e => e.EventId == 2006);
+        LogEntry retry = await log.WaitForAsync(e => e.EventId == 2003);
+
+        Assert.Equal(LogLevel.Warning, replaced.Level);
+        Assert.StartsWith("Disconnected: replaced by another ws-agent", replaced.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Retrying in 30 s", retry.Message, StringComparison.Ordinal);
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_HealthySessionEnds_BackoffStartsOver()
+    {
+        using var certificate = TestCertificates.SelfSigned("localhost");
+        var server = new MuxServer();
+        await using TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
+        var time = new FakeTimeProvider();
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, caCertificates: [certificate]);
+        var real = new ServerConnector(options);
+        var connector = new ScriptedConnector((call, ct) => call == 1 ? Task.FromResult(ConnectResult.Failed(Refused)) : real.ConnectAsync(ct));
+        var agent = new TunnelAgent(options, connector, new ExponentialBackoffPolicy(random: new FixedRandom(1.0)), time, loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        Assert.Equal("Retrying in 1 s (attempt 2)", (await log.WaitForAsync(e => e.EventId == 2003)).Message);
+        time.Advance(TimeSpan.FromSeconds(1));
+        AcceptedSession accepted = await server.NextSessionAsync();
+        await log.WaitForAsync(e => e.EventId == 2001);
+        time.Advance(options.HealthySessionDuration);
+        await accepted.Session.CloseAsync(ErrorCode.NoError, "server restarting", TimeSpan.Zero).WaitAsync(TimeSpan.FromSeconds(30));
+
+        LogEntry disconnected = await log.WaitForAsync(e => e.EventId == 2002);
+        LogEntry retry = await log.WaitForAsync(e => e.EventId == 2003, skip: 1);
+
+        Assert.StartsWith("Disconnected: the server closed the session", disconnected.Message, StringComparison.Ordinal);
+        Assert.Equal("Retrying in 1 s (attempt 1)", retry.Message);
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_StoppedWhileConnected_ClosesTheSessionGracefullyAndReturnsZero()
+    {
+        using var certificate = TestCertificates.SelfSigned("localhost");
+        var server = new MuxServer();
+        await using TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, caCertificates: [certificate]);
+        var agent = new TunnelAgent(options, new ServerConnector(options), new ExponentialBackoffPolicy(), TimeProvider.System, loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        AcceptedSession accepted = await server.NextSessionAsync();
+        LogEntry connected = await log.WaitForAsync(e => e.EventId == 2001);
+        await stop.CancelAsync();
+
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+        SessionEnd end = await accepted.Run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(SessionEndReason.PeerGoAway, end.Reason);
+        Assert.Equal(ErrorCode.NoError, end.Code);
+        Assert.Equal($"Connected to wss://127.0.0.1:{host.Port}/tunnel; serving TUNNEL_PORT 5000 -> 127.0.0.1:9", connected.Message);
+        Assert.DoesNotContain(log.Entries, e => e.Message.Contains(TestOptions.Token, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_ServerRefusesWithPortInUse_ExitsFiveAndNeverLogsTheToken()
+    {
+        using var certificate = TestCertificates.SelfSigned("localhost");
+        await using TestServer host = await TestServer.StartAsync(certificate,
+            TestServer.Refuse(409, "port_in_use", "Port 5000 is already served by another client."));
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, caCertificates: [certificate]);
+        var agent = new TunnelAgent(options, new ServerConnector(options), new ExponentialBackoffPolicy(), new FakeTimeProvider(), loggers);
+
+        int code = await agent.RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ExitCodes.PortInUse, code);
+        LogEntry error = Assert.Single(log.Entries, e => e.Level == LogLevel.Error);
+        Assert.Contains("Port 5000 is already served by another client.", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(log.Entries, e => e.Message.Contains(TestOptions.Token, StringComparison.Ordinal));
+    }
+}

@@ -33,6 +33,7 @@ public static class SocketBridge
         try
         {
             state.BytesFromSocket = await state.Stream.SendFromSocketAsync(state.Socket).ConfigureAwait(false);
+            state.OnSocketEndOfFile();
         }
         catch (Exception ex)
         {
@@ -63,6 +64,7 @@ public static class SocketBridge
                 if (result.IsCompleted)
                 {
                     // The peer's FIN, after every byte before it: half-close our sending side.
+                    state.SendingDone = true;
                     state.Socket.Shutdown(SocketShutdown.Send);
                     await input.CompleteAsync().ConfigureAwait(false);
                     return;
@@ -82,7 +84,8 @@ public static class SocketBridge
 
     private sealed class BridgeState(Socket socket, MuxStream stream)
     {
-        private int _failed;
+        private readonly object _lock = new();
+        private bool _failed;
         private BridgeOutcome _outcome = BridgeOutcome.Completed;
         private ErrorCode? _code;
         private Exception? _exception;
@@ -94,6 +97,30 @@ public static class SocketBridge
         public long BytesFromSocket { get; set; }
 
         public long BytesToSocket { get; set; }
+
+        /// <summary>Set before our own FIN: from then on this side sends nothing that could meet a reset.</summary>
+        public volatile bool SendingDone;
+
+        /// <summary>
+        /// The socket's receive side ended. A FIN becomes END_STREAM; but if our sending side met a
+        /// reset that swallowed the error, the 0 is a reset in disguise and must stay a reset.
+        /// </summary>
+        public void OnSocketEndOfFile()
+        {
+            if (!SendingDone && TcpState.WasReset(Socket))
+            {
+                Fail(BridgeOutcome.SocketFailed, ErrorCode.ConnectionReset, new SocketException((int)SocketError.ConnectionReset));
+                return;
+            }
+
+            lock (_lock)
+            {
+                if (!_failed)
+                {
+                    Stream.CompleteWrites();
+                }
+            }
+        }
 
         public void OnException(Exception ex)
         {
@@ -123,9 +150,14 @@ public static class SocketBridge
         /// <summary>The first failure wins: it resets the stream (unless it came from there) and the socket.</summary>
         public void Fail(BridgeOutcome outcome, ErrorCode code, Exception? exception)
         {
-            if (Interlocked.Exchange(ref _failed, 1) != 0)
+            lock (_lock)
             {
-                return;
+                if (_failed)
+                {
+                    return;
+                }
+
+                _failed = true;
             }
 
             _outcome = outcome;
@@ -141,7 +173,13 @@ public static class SocketBridge
 
         public BridgeResult Finish()
         {
-            if (Volatile.Read(ref _failed) == 0)
+            bool failed;
+            lock (_lock)
+            {
+                failed = _failed;
+            }
+
+            if (!failed)
             {
                 Socket.Dispose();
             }

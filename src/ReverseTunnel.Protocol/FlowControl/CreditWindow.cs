@@ -58,20 +58,57 @@ public sealed class CreditWindow
                 return ValueTask.FromResult(granted);
             }
 
-            waiter = new Waiter(max);
+            waiter = new Waiter(max, exact: false);
             _waiters.Enqueue(waiter);
         }
 
-        if (cancellationToken.CanBeCanceled)
+        Register(waiter, cancellationToken);
+        return new ValueTask<int>(waiter.Task);
+    }
+
+    /// <summary>
+    /// Takes exactly <paramref name="amount"/> octets, waiting in line until that much is free. Used
+    /// where a partial grant is useless: waiters holding partial grants could otherwise hold all the
+    /// credit between them while none has enough, and wait for each other forever.
+    /// </summary>
+    public ValueTask AcquireExactlyAsync(int amount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        Waiter waiter;
+        lock (_lock)
         {
-            waiter.Registration = cancellationToken.Register(static state =>
+            if (_closed is not null)
             {
-                var (self, w, token) = ((CreditWindow, Waiter, CancellationToken))state!;
-                self.Cancel(w, token);
-            }, (this, waiter, cancellationToken));
+                return ValueTask.FromException(_closed);
+            }
+
+            if (_available >= amount && _waiters.Count == 0)
+            {
+                _available -= amount;
+                return ValueTask.CompletedTask;
+            }
+
+            waiter = new Waiter(amount, exact: true);
+            _waiters.Enqueue(waiter);
         }
 
-        return new ValueTask<int>(waiter.Task);
+        Register(waiter, cancellationToken);
+        return new ValueTask(waiter.Task);
+    }
+
+    /// <summary>Takes exactly <paramref name="amount"/> octets if free and nobody waits; false otherwise.</summary>
+    public bool TryAcquireExactly(int amount)
+    {
+        lock (_lock)
+        {
+            if (_closed is not null || _available < amount || _waiters.Count > 0)
+            {
+                return false;
+            }
+
+            _available -= amount;
+            return true;
+        }
     }
 
     /// <summary>Takes up to <paramref name="max"/> octets without waiting; returns 0 when none is free.</summary>
@@ -148,10 +185,27 @@ public sealed class CreditWindow
         }
     }
 
+    private void Register(Waiter waiter, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.Registration = cancellationToken.Register(static state =>
+            {
+                var (self, w, token) = ((CreditWindow, Waiter, CancellationToken))state!;
+                self.Cancel(w, token);
+            }, (this, waiter, cancellationToken));
+        }
+    }
+
     private void ServeWaiters()
     {
         while (_available > 0 && _waiters.TryPeek(out Waiter? head))
         {
+            if (head.Exact && _available < head.Max)
+            {
+                return; // The head needs all of it; those behind it wait their turn (FIFO).
+            }
+
             _waiters.Dequeue();
             int granted = (int)Math.Min(head.Max, _available);
             if (head.TrySetResult(granted))
@@ -186,9 +240,11 @@ public sealed class CreditWindow
         }
     }
 
-    private sealed class Waiter(int max) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+    private sealed class Waiter(int max, bool exact) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public int Max { get; } = max;
+
+        public bool Exact { get; } = exact;
 
         public CancellationTokenRegistration Registration { get; set; }
     }

@@ -7,14 +7,19 @@ namespace ReverseTunnel.Protocol.FlowControl;
 /// </summary>
 internal sealed class WindowUpdateBatcher(int window)
 {
-    private readonly int _threshold = Math.Max(1, window / 4);
     private long _pending;
 
-    /// <summary>Records <paramref name="consumed"/> octets; returns the increment to send, or 0 to wait.</summary>
-    public int Add(int consumed)
+    /// <summary>Pending octets that make a WINDOW_UPDATE worth sending: a quarter window.</summary>
+    public int Threshold { get; } = Math.Max(1, window / 4);
+
+    /// <summary>
+    /// Records <paramref name="consumed"/> octets; returns the increment to send, or 0 to wait.
+    /// <paramref name="urgent"/> sends whatever is pending, for a peer nearly out of credit.
+    /// </summary>
+    public int Add(int consumed, bool urgent = false)
     {
         long total = Interlocked.Add(ref _pending, consumed);
-        if (total < _threshold)
+        if (total <= 0 || (total < Threshold && !urgent))
         {
             return 0;
         }

@@ -35,6 +35,12 @@ public sealed partial class MuxSession : IAsyncDisposable
     private static readonly PipeOptions ReceivePipeOptions = new(
         pauseWriterThreshold: 0, resumeWriterThreshold: 0, minimumSegmentSize: ReceiveChunk, useSynchronizationContext: false);
 
+    // Reads shorter than this travel in small buffers, so a queue of tiny frames pins little memory.
+    private const int SmallBufferSize = 4096;
+
+    private static readonly FrameBufferPool SmallPool = FrameBufferPool.ForSize(SmallBufferSize);
+
+    private readonly FrameBufferPool _largePool;
     private readonly WebSocket _webSocket;
     private readonly MuxSessionOptions _options;
     private readonly bool _isServer;
@@ -80,11 +86,17 @@ public sealed partial class MuxSession : IAsyncDisposable
         _nextStreamId = isServer ? 1u : 2u;
         _receiveCredit = options.SessionWindow;
         _sessionBatcher = new WindowUpdateBatcher(options.SessionWindow);
-        Pool = new FrameBufferPool(FrameHeader.Size + options.MaxFramePayload, maxRetained: 256);
+        _largePool = FrameBufferPool.ForSize(FrameHeader.Size + options.MaxFramePayload);
         SendCredit = new CreditWindow(0);
         SendQueue = new CreditWindow(options.SendQueueLimit);
         SendFramePayload = options.MaxFramePayload;
-        _writer = new SessionWriter(Pool, SendQueue, SendCredit, options.MaxMessageSize);
+        _writer = new SessionWriter(SendQueue, SendCredit, options.MaxMessageSize, _largePool.BufferSize);
+
+        // HELLO is queued first, before anything else can be: even a session closed before it runs
+        // sends HELLO ahead of its GOAWAY, as the peer requires.
+        byte[] hello = new byte[HelloSettings.EncodedLength];
+        options.ToHello().WriteTo(hello);
+        _writer.TryEnqueue(OutboundFrame.Hello(hello));
     }
 
     /// <summary>The name used in log lines.</summary>
@@ -105,7 +117,15 @@ public sealed partial class MuxSession : IAsyncDisposable
     /// <summary>Octets read from the WebSocket so far.</summary>
     public long BytesReceived { get; private set; }
 
-    internal FrameBufferPool Pool { get; }
+    /// <summary>The pool for a frame of <paramref name="payloadLength"/> octets: small or full-sized buffers.</summary>
+    internal FrameBufferPool PoolFor(int payloadLength) =>
+        payloadLength + FrameHeader.Size <= SmallBufferSize ? SmallPool : _largePool;
+
+    /// <summary>
+    /// What a queued frame costs in the send queue: the buffer it pins, capped at half the queue so
+    /// that any frame fits even with the largest frame size.
+    /// </summary>
+    internal int QueueChargeOf(byte[] buffer) => Math.Min(buffer.Length, _options.SendQueueLimit / 2);
 
     /// <summary>The peer's session window: what we may still send to it.</summary>
     internal CreditWindow SendCredit { get; }
@@ -126,9 +146,6 @@ public sealed partial class MuxSession : IAsyncDisposable
             throw new InvalidOperationException("A session runs once.");
         }
 
-        byte[] hello = new byte[HelloSettings.EncodedLength];
-        _options.ToHello().WriteTo(hello);
-        _writer.TryEnqueue(OutboundFrame.Hello(hello));
         Task writerTask = RunWriterAsync();
         using CancellationTokenRegistration external = cancellationToken.Register(
             static s => ((MuxSession)s!).Abort(ErrorCode.Cancel, "the session was cancelled"), this);
@@ -191,7 +208,9 @@ public sealed partial class MuxSession : IAsyncDisposable
 
             if (_nextStreamId > FrameHeader.MaxStreamId)
             {
-                throw new SessionClosedException("Stream identifiers are exhausted; open a new session.");
+                // 2^30 streams used: the agent must reconnect to start over, so say goodbye cleanly.
+                _ = CloseAsync(ErrorCode.NoError, "stream identifiers are exhausted; reconnect", TimeSpan.FromSeconds(30));
+                throw new SessionClosedException("Stream identifiers are exhausted; the session is closing so that the agent reconnects.");
             }
 
             uint id = _nextStreamId;
@@ -270,15 +289,15 @@ public sealed partial class MuxSession : IAsyncDisposable
         _abort.Dispose();
     }
 
-    internal void EnqueueData(MuxStream stream, byte[] buffer, int length)
+    internal void EnqueueData(MuxStream stream, byte[] buffer, int length, int queueCharge)
     {
-        if (!_writer.TryEnqueue(OutboundFrame.Data(stream, buffer, length, endStream: false)))
+        if (!_writer.TryEnqueue(OutboundFrame.Data(stream, buffer, length, endStream: false, queueCharge)))
         {
-            Pool.Return(buffer);
+            FrameBufferPool.ReturnShared(buffer);
         }
     }
 
-    internal void EnqueueFin(MuxStream stream) => _writer.TryEnqueue(OutboundFrame.Data(stream, null, 0, endStream: true));
+    internal void EnqueueFin(MuxStream stream) => _writer.TryEnqueue(OutboundFrame.Data(stream, null, 0, endStream: true, queueCharge: 0));
 
     internal void EnqueueReset(uint streamId, ErrorCode code) => _writer.TryEnqueue(OutboundFrame.Reset(streamId, code));
 
@@ -287,7 +306,10 @@ public sealed partial class MuxSession : IAsyncDisposable
     /// <summary>Gives the peer back session credit for octets consumed or discarded.</summary>
     internal void ReturnSessionCredit(int count)
     {
-        if (count > 0 && _sessionBatcher.Add(count) is > 0 and int increment)
+        // Credit goes back at once when the peer is nearly out of it; waiting for a full batch then
+        // could leave it with too little to ever send the data that would complete the batch.
+        bool urgent = Interlocked.Read(ref _receiveCredit) < _sessionBatcher.Threshold;
+        if (count > 0 && _sessionBatcher.Add(count, urgent) is > 0 and int increment)
         {
             Interlocked.Add(ref _receiveCredit, increment);
             EnqueueWindowUpdate(0, increment);

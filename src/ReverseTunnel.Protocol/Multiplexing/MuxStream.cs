@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using ReverseTunnel.Protocol.FlowControl;
 using ReverseTunnel.Protocol.Framing;
 
@@ -15,7 +14,7 @@ namespace ReverseTunnel.Protocol.Multiplexing;
 /// session when FIN has been sent and received and the input has been read to its end, or at the
 /// first reset. Writes must come from one caller at a time; reads likewise.
 /// </remarks>
-public sealed class MuxStream
+public sealed partial class MuxStream
 {
     private static readonly PipeOptions InboundPipeOptions = new(
         pauseWriterThreshold: 0, // Never block the session's read loop: credit already bounds what can arrive.
@@ -64,73 +63,6 @@ public sealed class MuxStream
 
     /// <summary>Octets received but not yet read by the consumer (for tests and metrics).</summary>
     public long BufferedBytes => Interlocked.Read(ref _buffered);
-
-    /// <summary>Sends <paramref name="data"/>, waiting for credit as needed.</summary>
-    /// <exception cref="StreamResetException">The stream was reset.</exception>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-    {
-        ThrowIfReset();
-        if (_finSent)
-        {
-            throw new InvalidOperationException($"Stream {Id}: cannot write after CompleteWrites.");
-        }
-
-        while (!data.IsEmpty)
-        {
-            int granted = await AcquireSendCreditAsync(Math.Min(data.Length, _session.SendFramePayload), cancellationToken).ConfigureAwait(false);
-            byte[] buffer = _session.Pool.Rent();
-            data.Span[..granted].CopyTo(buffer.AsSpan(FrameHeader.Size));
-            _session.EnqueueData(this, buffer, granted);
-            data = data[granted..];
-        }
-    }
-
-    /// <summary>
-    /// Copies what <paramref name="socket"/> receives into this stream until the socket's end of file,
-    /// then sends FIN. The socket is read straight into frame buffers, and an idle socket holds no
-    /// buffer: it waits with a zero-byte receive.
-    /// </summary>
-    /// <returns>Octets copied.</returns>
-    /// <exception cref="StreamResetException">The stream was reset.</exception>
-    /// <exception cref="SocketException">The socket failed.</exception>
-    public async ValueTask<long> SendFromSocketAsync(Socket socket, CancellationToken cancellationToken = default)
-    {
-        long total = 0;
-        bool lastReadFilled = false;
-        while (true)
-        {
-            if (!lastReadFilled)
-            {
-                await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
-
-            int granted = await AcquireSendCreditAsync(_session.SendFramePayload, cancellationToken).ConfigureAwait(false);
-            byte[] buffer = _session.Pool.Rent();
-            int read;
-            try
-            {
-                read = await socket.ReceiveAsync(buffer.AsMemory(FrameHeader.Size, granted), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                _session.Pool.Return(buffer);
-                ReleaseSendCredit(granted);
-                throw;
-            }
-
-            ReleaseSendCredit(granted - read);
-            if (read == 0)
-            {
-                _session.Pool.Return(buffer);
-                CompleteWrites();
-                return total;
-            }
-
-            total += read;
-            lastReadFilled = read == granted;
-            _session.EnqueueData(this, buffer, read);
-        }
-    }
 
     /// <summary>Half-closes: sends FIN after everything written so far. Idempotent.</summary>
     public void CompleteWrites()
@@ -246,7 +178,8 @@ public sealed class MuxStream
         }
 
         _session.ReturnSessionCredit(count);
-        if (sendStreamUpdate && _receiveBatcher.Add(count) is > 0 and int increment)
+        bool urgent = Interlocked.Read(ref _receiveCredit) < _receiveBatcher.Threshold;
+        if (sendStreamUpdate && _receiveBatcher.Add(count, urgent) is > 0 and int increment)
         {
             lock (_lock)
             {
@@ -308,6 +241,7 @@ public sealed class MuxStream
 
         _session.ReturnSessionCredit((int)buffered);
         _sendCredit.Close(reason);
+        CancelWaiters();
         _inbound.Reader.CancelPendingRead();
         _inbound.Writer.Complete(reason);
         _session.OnStreamClosed(this);
@@ -330,55 +264,5 @@ public sealed class MuxStream
         _sendCredit.Close(new StreamResetException(ErrorCode.NoError, $"Stream {Id} is closed.", byPeer: false));
         _session.OnStreamClosed(this);
         _completion.TrySetResult();
-    }
-
-    private async ValueTask<int> AcquireSendCreditAsync(int max, CancellationToken cancellationToken)
-    {
-        int stream = await _sendCredit.AcquireAsync(max, cancellationToken).ConfigureAwait(false);
-        int session;
-        try
-        {
-            session = await _session.SendCredit.AcquireAsync(stream, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _sendCredit.Release(stream);
-            throw;
-        }
-
-        _sendCredit.Release(stream - session);
-        int queue;
-        try
-        {
-            queue = await _session.SendQueue.AcquireAsync(session, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _sendCredit.Release(session);
-            _session.SendCredit.Release(session);
-            throw;
-        }
-
-        _sendCredit.Release(session - queue);
-        _session.SendCredit.Release(session - queue);
-        if (_reset is { } reset)
-        {
-            ReleaseSendCredit(queue);
-            throw reset;
-        }
-
-        return queue;
-    }
-
-    private void ReleaseSendCredit(int count)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-
-        _sendCredit.Release(count);
-        _session.SendCredit.Release(count);
-        _session.SendQueue.Release(count);
     }
 }

@@ -29,7 +29,7 @@ internal readonly struct OutboundFrame
 
     public uint StreamId { get; }
 
-    /// <summary>WINDOW_UPDATE increment, RESET code, or GOAWAY last stream id.</summary>
+    /// <summary>WINDOW_UPDATE increment, RESET code, GOAWAY last stream id, or DATA's charge on the send queue.</summary>
     public uint Value { get; }
 
     /// <summary>GOAWAY error code.</summary>
@@ -55,8 +55,14 @@ internal readonly struct OutboundFrame
         _ => Length,
     };
 
-    public static OutboundFrame Data(MuxStream stream, byte[]? buffer, int length, bool endStream) =>
-        new(FrameType.Data, endStream ? FrameFlags.EndStream : FrameFlags.None, stream.Id, 0, 0, buffer, length, stream);
+    public static OutboundFrame Data(MuxStream stream, byte[]? buffer, int length, bool endStream, int queueCharge) =>
+        new(FrameType.Data, endStream ? FrameFlags.EndStream : FrameFlags.None, stream.Id, (uint)queueCharge, 0, buffer, length, stream);
+
+    /// <summary>Octets of the send queue this DATA frame holds until it is sent.</summary>
+    public int QueueCharge => IsData ? (int)Value : 0;
+
+    /// <summary>Control frames that the peer's own frames cause: a peer that never reads makes these pile up.</summary>
+    public bool IsReply => Type is FrameType.Reset or FrameType.WindowUpdate;
 
     public static OutboundFrame Open(uint streamId) => new(FrameType.Open, FrameFlags.None, streamId, 0, 0, null, 0, null);
 

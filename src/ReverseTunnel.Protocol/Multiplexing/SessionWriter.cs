@@ -19,24 +19,22 @@ internal sealed class SessionWriter
 
     private readonly Queue<OutboundFrame> _control = new();
     private readonly Queue<OutboundFrame> _data = new();
-    private readonly FrameBufferPool _pool;
     private readonly CreditWindow _sendBudget;
     private readonly CreditWindow _sessionCredit;
     private readonly byte[] _batch;
     private int _pendingControl;
 
-    public SessionWriter(FrameBufferPool pool, CreditWindow sendBudget, CreditWindow sessionCredit, int maxMessageSize)
+    public SessionWriter(CreditWindow sendBudget, CreditWindow sessionCredit, int maxMessageSize, int maxFrameSize)
     {
-        _pool = pool;
         _sendBudget = sendBudget;
         _sessionCredit = sessionCredit;
-        _batch = GC.AllocateUninitializedArray<byte>(Math.Max(maxMessageSize, pool.BufferSize));
+        _batch = GC.AllocateUninitializedArray<byte>(Math.Max(maxMessageSize, maxFrameSize));
     }
 
     /// <summary>Octets of frames sent so far (for metrics).</summary>
     public long BytesSent { get; private set; }
 
-    /// <summary>Control frames queued and not yet sent; a peer that makes this grow without reading is cut off.</summary>
+    /// <summary>RESET and WINDOW_UPDATE frames queued and not yet sent; a peer that makes this grow without reading is cut off.</summary>
     public int PendingControlFrames => Volatile.Read(ref _pendingControl);
 
     /// <summary>Queues a frame; false when the writer has stopped (the caller still owns any buffer).</summary>
@@ -47,7 +45,7 @@ internal sealed class SessionWriter
             return false;
         }
 
-        if (!frame.IsData)
+        if (frame.IsReply)
         {
             Interlocked.Increment(ref _pendingControl);
         }
@@ -103,13 +101,13 @@ internal sealed class SessionWriter
         }
 
         int used = 0;
-        int dataBytes = 0;
+        int charged = 0;
         List<byte[]>? toReturn = null;
-        int controlFrames = 0;
+        int replies = 0;
         while (_control.TryPeek(out OutboundFrame control) && used + control.EncodedLength <= _batch.Length)
         {
             used += _control.Dequeue().WriteTo(_batch.AsSpan(used));
-            controlFrames++;
+            replies += control.IsReply ? 1 : 0;
         }
 
         // DATA only once every queued control frame is out: an OPEN must never trail its stream's DATA.
@@ -122,7 +120,7 @@ internal sealed class SessionWriter
             }
 
             used += data.WriteTo(_batch.AsSpan(used));
-            dataBytes += data.Length;
+            charged += data.QueueCharge;
             if (data.Buffer is { } buffer)
             {
                 (toReturn ??= []).Add(buffer);
@@ -135,14 +133,14 @@ internal sealed class SessionWriter
         }
 
         await webSocket.SendAsync(_batch.AsMemory(0, used), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
-        Interlocked.Add(ref _pendingControl, -controlFrames);
+        Interlocked.Add(ref _pendingControl, -replies);
         BytesSent += used;
-        _sendBudget.Release(dataBytes);
+        _sendBudget.Release(charged);
         if (toReturn is not null)
         {
             foreach (byte[] buffer in toReturn)
             {
-                _pool.Return(buffer);
+                FrameBufferPool.ReturnShared(buffer);
             }
         }
     }
@@ -158,11 +156,11 @@ internal sealed class SessionWriter
             return false;
         }
 
-        _sendBudget.Release(frame.Length);
+        _sendBudget.Release(frame.QueueCharge);
         _sessionCredit.Release(frame.Length);
         if (frame.Buffer is { } buffer)
         {
-            _pool.Return(buffer);
+            FrameBufferPool.ReturnShared(buffer);
         }
 
         return true;
@@ -171,10 +169,10 @@ internal sealed class SessionWriter
     private void Sent(in OutboundFrame frame)
     {
         BytesSent += frame.EncodedLength;
-        _sendBudget.Release(frame.Length);
+        _sendBudget.Release(frame.QueueCharge);
         if (frame.Buffer is { } buffer)
         {
-            _pool.Return(buffer);
+            FrameBufferPool.ReturnShared(buffer);
         }
     }
 
@@ -190,7 +188,7 @@ internal sealed class SessionWriter
         {
             if (frame.Buffer is { } buffer)
             {
-                _pool.Return(buffer);
+                FrameBufferPool.ReturnShared(buffer);
             }
         }
     }

@@ -80,4 +80,31 @@ public class CreditWindowTests
         Assert.True(window.TryAdd(10));
         Assert.Equal(int.MaxValue, window.Available);
     }
+
+    [Fact]
+    public async Task AcquireExactlyAsync_PartialCreditFree_WaitsAndBlocksThoseBehind()
+    {
+        var window = new CreditWindow(10);
+        ValueTask exact = window.AcquireExactlyAsync(15);
+        ValueTask<int> behind = window.AcquireAsync(1);
+
+        Assert.False(exact.IsCompleted);
+        Assert.False(behind.IsCompleted);
+        window.Release(5);
+
+        await exact.AsTask().WithTimeout();
+        Assert.False(behind.IsCompleted);
+        window.Release(1);
+        Assert.Equal(1, await behind.WithTimeout());
+    }
+
+    [Fact]
+    public void TryAcquireExactly_NotEnough_TakesNothing()
+    {
+        var window = new CreditWindow(10);
+
+        Assert.False(window.TryAcquireExactly(11));
+        Assert.True(window.TryAcquireExactly(10));
+        Assert.Equal(0, window.Available);
+    }
 }

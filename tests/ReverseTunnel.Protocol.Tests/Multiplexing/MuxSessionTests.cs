@@ -176,4 +176,46 @@ public class MuxSessionTests
         await pair.ServerRun.WithTimeout();
         await Assert.ThrowsAsync<SessionClosedException>(() => pair.Server.OpenStreamAsync().AsTask()).WithTimeout();
     }
+
+    [Fact]
+    public async Task StalledReaders_HoldingMostOfTheSessionWindow_FastStreamStillCompletes()
+    {
+        // Three stalled streams hold 60 of the 64 KiB session window: the 4 KiB left is less than
+        // the quarter-window batch, so credit must be returned before a full batch has gathered.
+        var options = new MuxSessionOptions { InitialStreamWindow = 20 * 1024, SessionWindow = 64 * 1024, MaxFramePayload = 4 * 1024 };
+        await using SessionPair pair = await SessionPair.CreateAsync(options, options);
+        var stalled = new List<MuxStream>();
+        for (int i = 0; i < 3; i++)
+        {
+            (MuxStream serverEnd, MuxStream agentEnd) = await pair.OpenAsync();
+            _ = serverEnd.WriteAsync(new byte[1024 * 1024]).AsTask();
+            stalled.Add(agentEnd);
+        }
+
+        (MuxStream fastServer, MuxStream fastAgent) = await pair.OpenAsync();
+        byte[] bulk = StreamExtensions.RandomBytes(1024 * 1024);
+        Task fastWrite = Task.Run(async () => { await fastServer.WriteAsync(bulk); fastServer.CompleteWrites(); });
+
+        Assert.Equal(StreamExtensions.Sha256(bulk), StreamExtensions.Sha256(await fastAgent.ReadToEndAsync().WithTimeout()));
+        Assert.All(stalled, s => Assert.InRange(s.BufferedBytes, 1, options.InitialStreamWindow));
+    }
+
+    [Fact]
+    public async Task Reset_WhileWriterWaitsForCredit_WriterFailsAtOnce()
+    {
+        var options = new MuxSessionOptions { InitialStreamWindow = 16 * 1024, SessionWindow = 64 * 1024 };
+        await using SessionPair pair = await SessionPair.CreateAsync(options, options);
+        (MuxStream serverEnd, MuxStream agentEnd) = await pair.OpenAsync();
+        Task write = serverEnd.WriteAsync(new byte[1024 * 1024]).AsTask();
+        // The agent never reads, so the writer ends up waiting for stream credit.
+        var deadline = DateTime.UtcNow + TestTimeout.Value;
+        while (agentEnd.BufferedBytes < options.InitialStreamWindow && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        serverEnd.Reset(ErrorCode.Cancel);
+
+        await Assert.ThrowsAsync<StreamResetException>(() => write).WithTimeout();
+    }
 }

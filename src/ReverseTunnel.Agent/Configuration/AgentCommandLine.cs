@@ -17,8 +17,11 @@ public sealed class AgentCommandLine
         Command = new RootCommand(
             "ws-agent: serves a port of ws-server from a local service, over one outbound WebSocket (wss). " +
             "Each setting is read from its environment variable; a flag overrides the variable. " +
-            "Exit codes: 0 stopped, 1 unexpected error, 2 configuration invalid, 3 token rejected (401), " +
-            "4 port not allowed (403), 5 port in use by another client (409), 6 protocol version mismatch (426).");
+            "Exit codes: 0 stopped, 1 unexpected error, 2 configuration invalid, 3 token rejected (401 unknown_token), " +
+            "4 port not allowed (403 port_not_allowed), 5 port in use by another client (409 port_in_use), " +
+            "6 protocol version mismatch (426 protocol_version_mismatch). " +
+            "401/403/409/426 are terminal only when the server's problem code says so; " +
+            "every other failure (including such a status from a proxy or WAF without that code) is retried with backoff.");
         foreach (AgentSetting setting in AgentSettings.All)
         {
             var option = new Option<string>(setting.Flag)

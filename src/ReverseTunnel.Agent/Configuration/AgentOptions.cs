@@ -74,10 +74,20 @@ public sealed class AgentOptions
     /// </summary>
     public TimeSpan ServerConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Time open streams get to finish when the agent stops. Default 10 s (docker stop waits 10 s before SIGKILL).</summary>
-    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Time open streams get to finish when the agent stops. Default 7 s: docker stop sends SIGKILL
+    /// 10 s after SIGTERM, and the close after the drain needs time too (see <see cref="StopTimeout"/>).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(7);
 
-    /// <summary>A session that lasted this long, or carried a stream, resets the backoff. Default 30 s.</summary>
+    /// <summary>
+    /// Bound on the whole stop path, from the signal to the session's end: drain, GOAWAY, close
+    /// handshake. When it runs out (the server does not answer the close) the connection is
+    /// dropped. Default 8.5 s, under docker's 10 s grace; must exceed <see cref="DrainTimeout"/>.
+    /// </summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(8.5);
+
+    /// <summary>A session that lasted this long resets the backoff (how many streams it carried does not count). Default 30 s.</summary>
     public TimeSpan HealthySessionDuration { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary><c>wss://SERVER_IP_DOMAIN:SERVER_PORT/tunnel</c>.</summary>

@@ -10,6 +10,7 @@ namespace ReverseTunnel.Agent.Connection;
 /// <param name="StatusCode">The HTTP status of the upgrade response, when one arrived.</param>
 /// <param name="Problem">The problem document sent with a refusal.</param>
 /// <param name="Tls">Why the certificate was refused, when it was.</param>
+/// <param name="BodyExcerpt">The text of a refusal body that was not problem JSON (a WAF's error page).</param>
 public sealed record AttemptDiagnostics(
     Uri Server,
     Uri? Proxy,
@@ -17,4 +18,5 @@ public sealed record AttemptDiagnostics(
     bool TimedOut = false,
     HttpStatusCode? StatusCode = null,
     ServerProblem? Problem = null,
-    TlsFailure? Tls = null);
+    TlsFailure? Tls = null,
+    string? BodyExcerpt = null);

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
 
 namespace ReverseTunnel.Agent.Connection;
 
@@ -12,13 +14,22 @@ namespace ReverseTunnel.Agent.Connection;
 /// <c>detail</c>) — the difference between 409 <c>port_in_use</c> (exit 5) and 409
 /// <c>port_unavailable</c> (retry). A 101 response passes through untouched.
 /// </remarks>
-public sealed class ProblemCapturingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+public sealed partial class ProblemCapturingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {
     // Problem documents are a few hundred octets; a cap keeps a misbehaving server from making us buffer much.
     private const int MaxBodyLength = 16 * 1024;
 
+    // Enough of an HTML error page to recognise who answered ("Request blocked", "nginx", ...).
+    private const int MaxExcerptLength = 200;
+
     /// <summary>The parsed body of the last non-101 response, if it was problem JSON.</summary>
     public ServerProblem? Problem { get; private set; }
+
+    /// <summary>
+    /// When the last non-101 response had a body without a problem title or detail (a WAF's or load
+    /// balancer's error page): its text, tags stripped, on one line, at most 200 characters.
+    /// </summary>
+    public string? BodyExcerpt { get; private set; }
 
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -26,11 +37,64 @@ public sealed class ProblemCapturingHandler(HttpMessageHandler inner) : Delegati
         HttpResponseMessage response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
         {
-            Problem = ServerProblem.TryParse(await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false));
+            byte[] body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
+            Problem = ServerProblem.TryParse(body);
+            // Kept even for JSON: {"message":"Forbidden"} from an API gateway has no code, title or detail.
+            BodyExcerpt = Problem is { Detail: not null } or { Title: not null } ? null : Excerpt(body);
         }
 
         return response;
     }
+
+    /// <summary>The readable text of a non-problem body, for the log line; null when there is none.</summary>
+    public static string? Excerpt(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+
+        string text = Encoding.UTF8.GetString(body);
+        try
+        {
+            text = Tags().Replace(text, " ");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // Keep the raw text: a few tags in the log line are better than no hint at all.
+        }
+
+        text = WebUtility.HtmlDecode(text);
+        // One line, printable only: the excerpt goes into a log line and must not forge others.
+        var line = new StringBuilder(Math.Min(text.Length, MaxExcerptLength));
+        bool space = false;
+        foreach (char ch in text)
+        {
+            if (char.IsWhiteSpace(ch) || char.IsControl(ch))
+            {
+                space = line.Length > 0;
+                continue;
+            }
+
+            if (space)
+            {
+                line.Append(' ');
+                space = false;
+            }
+
+            line.Append(ch == '"' ? '\'' : ch);
+            if (line.Length >= MaxExcerptLength)
+            {
+                line.Append('…');
+                break;
+            }
+        }
+
+        return line.Length == 0 ? null : line.ToString();
+    }
+
+    [GeneratedRegex("<[^>]*>", RegexOptions.None, matchTimeoutMilliseconds: 100)]
+    private static partial Regex Tags();
 
     private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

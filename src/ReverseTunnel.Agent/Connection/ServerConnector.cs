@@ -61,7 +61,8 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
                 TimedOut: timeout.IsCancellationRequested,
                 StatusCode: webSocket.HttpStatusCode == 0 ? null : webSocket.HttpStatusCode,
                 Problem: capture.Problem,
-                Tls: validator.Failure);
+                Tls: validator.Failure,
+                BodyExcerpt: capture.BodyExcerpt);
             webSocket.Dispose();
             invoker.Dispose();
             return ConnectResult.Failed(ConnectFailureClassifier.Classify(ex, attempt));

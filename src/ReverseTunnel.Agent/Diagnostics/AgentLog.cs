@@ -35,7 +35,7 @@ public static partial class AgentLog
     public static partial void Refused(ILogger logger, string serverUrl, string reason, string fix, int exitCode);
 
     /// <summary>Another agent with the same token and port took over.</summary>
-    [LoggerMessage(2006, LogLevel.Warning, "Disconnected: replaced by another ws-agent with the same CLIENT_UUID and TUNNEL_PORT {TunnelPort}, which connected to the server; waiting {DelaySeconds} s before retrying. Stop one of the two agents.")]
+    [LoggerMessage(2006, LogLevel.Warning, "Disconnected: replaced by another ws-agent with the same CLIENT_UUID and TUNNEL_PORT {TunnelPort}, which connected to the server and took over this tunnel; waiting {DelaySeconds} s before retrying, then the two agents will keep taking it from each other. If one of them is a duplicate, stop it; if they serve different services, give each service its own TUNNEL_PORT.")]
     public static partial void Replaced(ILogger logger, int tunnelPort, double delaySeconds);
 
     /// <summary>TLS verification is off.</summary>
@@ -62,6 +62,10 @@ public static partial class AgentLog
     [LoggerMessage(2012, LogLevel.Debug, "Connecting to {ServerUrl} via {Route}")]
     public static partial void Connecting(ILogger logger, string serverUrl, string route);
 
+    /// <summary>The server did not finish the close in time; the connection is dropped.</summary>
+    [LoggerMessage(2013, LogLevel.Warning, "Stopping: the session did not close within {StopSeconds} s ({ActiveStreams} connection(s) still open, or the server did not answer the close); dropping the connection")]
+    public static partial void CloseTimedOut(ILogger logger, double stopSeconds, int activeStreams);
+
     /// <summary>A stream was connected to the target.</summary>
     [LoggerMessage(2100, LogLevel.Debug, "Stream {StreamId}: connected to {Target}")]
     public static partial void StreamConnected(ILogger logger, uint streamId, string target);
@@ -69,6 +73,10 @@ public static partial class AgentLog
     /// <summary>A stream's dial failed; the stream was reset.</summary>
     [LoggerMessage(2101, LogLevel.Debug, "Stream {StreamId}: cannot connect to {Target}: {Reason}; reset with {Code}")]
     public static partial void StreamDialFailed(ILogger logger, uint streamId, string target, string reason, ErrorCode code);
+
+    /// <summary>The server reset a stream while its dial was in progress; the dial was cancelled.</summary>
+    [LoggerMessage(2103, LogLevel.Debug, "Stream {StreamId}: reset by the server ({Reason}) while connecting to {Target}; connection attempt cancelled ({CancelledDials} so far in this session)")]
+    public static partial void StreamDialCancelled(ILogger logger, uint streamId, string target, string reason, long cancelledDials);
 
     /// <summary>A stream's bridge ended.</summary>
     [LoggerMessage(2102, LogLevel.Debug, "Stream {StreamId}: ended {Outcome}, {BytesFromTarget} octets from the target, {BytesToTarget} to it ({Detail})")]

@@ -1,14 +1,17 @@
 namespace ReverseTunnel.Agent.Reconnect;
 
 /// <summary>
-/// Exponential backoff with full jitter: the n-th delay is drawn uniformly from
+/// Exponential backoff with full jitter: the first delay (also the first after <see cref="Reset"/>)
+/// is drawn uniformly from [InitialDelay / 2, InitialDelay]; the n-th after it from
 /// [<see cref="InitialDelay"/>, min(<see cref="MaxDelay"/>, InitialDelay × 2^n)].
 /// </summary>
 /// <remarks>
 /// Full jitter (AWS, "Exponential Backoff And Jitter") spreads the agents that lost the same server
 /// at the same moment over the whole window, so a restarted server is not hit by all of them at
-/// once. The floor of <see cref="InitialDelay"/> (instead of zero) keeps a flapping server from
-/// being retried in a tight loop. The first delay is exactly <see cref="InitialDelay"/>.
+/// once. That matters most for the first delay: after a server restart every agent had a healthy
+/// session and starts over from it, so it is jittered too (a fixed 1 s would bring them all back in
+/// the same instant). Its floor of InitialDelay / 2, and InitialDelay after it (instead of zero),
+/// keep a flapping server from being retried in a tight loop.
 /// </remarks>
 public sealed class ExponentialBackoffPolicy : IReconnectPolicy
 {
@@ -19,7 +22,7 @@ public sealed class ExponentialBackoffPolicy : IReconnectPolicy
 
     /// <summary>Creates the policy.</summary>
     /// <param name="maxDelay">The cap. Default 30 s (RECONNECT_MAX_DELAY_SECONDS, 30-60 s).</param>
-    /// <param name="initialDelay">The first delay. Default 1 s.</param>
+    /// <param name="initialDelay">The ceiling of the first delay, floor of the later ones. Default 1 s.</param>
     /// <param name="random">Source of jitter; tests pass a seeded or fixed one. Default <see cref="Random.Shared"/>.</param>
     public ExponentialBackoffPolicy(TimeSpan? maxDelay = null, TimeSpan? initialDelay = null, Random? random = null)
     {
@@ -30,7 +33,7 @@ public sealed class ExponentialBackoffPolicy : IReconnectPolicy
         _random = random ?? Random.Shared;
     }
 
-    /// <summary>The first and shortest delay.</summary>
+    /// <summary>The ceiling of the first delay (the first is drawn from [InitialDelay / 2, InitialDelay]) and the floor of the later ones.</summary>
     public TimeSpan InitialDelay { get; }
 
     /// <inheritdoc />
@@ -46,13 +49,17 @@ public sealed class ExponentialBackoffPolicy : IReconnectPolicy
         }
     }
 
+    /// <summary>The lower bound of the next delay: InitialDelay / 2 for the first, InitialDelay after.</summary>
+    public TimeSpan CurrentFloor => _failures == 0 ? InitialDelay / 2 : InitialDelay;
+
     /// <inheritdoc />
     public TimeSpan NextDelay()
     {
+        TimeSpan floor = CurrentFloor;
         TimeSpan ceiling = CurrentCeiling;
         _failures++;
-        double span = (ceiling - InitialDelay).TotalMilliseconds;
-        return InitialDelay + TimeSpan.FromMilliseconds(span * _random.NextDouble());
+        double span = (ceiling - floor).TotalMilliseconds;
+        return floor + TimeSpan.FromMilliseconds(span * _random.NextDouble());
     }
 
     /// <inheritdoc />

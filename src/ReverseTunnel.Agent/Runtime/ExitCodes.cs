@@ -12,15 +12,15 @@ public static class ExitCodes
     /// <summary>The configuration is invalid; the log lists every problem.</summary>
     public const int ConfigurationInvalid = 2;
 
-    /// <summary>The server does not know the token (401).</summary>
+    /// <summary>The server does not know the token (401 with problem code <c>unknown_token</c>).</summary>
     public const int TokenRejected = 3;
 
-    /// <summary>The token may not use TUNNEL_PORT (403).</summary>
+    /// <summary>The token may not use TUNNEL_PORT (403 with problem code <c>port_not_allowed</c>).</summary>
     public const int PortNotAllowed = 4;
 
     /// <summary>Another client serves TUNNEL_PORT (409 port_in_use).</summary>
     public const int PortInUse = 5;
 
-    /// <summary>The server speaks another protocol version (426).</summary>
+    /// <summary>The server speaks another protocol version (426 with problem code <c>protocol_version_mismatch</c>).</summary>
     public const int ProtocolVersionMismatch = 6;
 }

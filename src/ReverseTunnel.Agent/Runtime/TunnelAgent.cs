@@ -20,7 +20,7 @@ public sealed class TunnelAgent(
     ILoggerFactory loggerFactory)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<TunnelAgent>();
-    private readonly SessionRunner _sessions = new(options, loggerFactory);
+    private readonly SessionRunner _sessions = new(options, time, loggerFactory);
 
     /// <summary>Runs until stopped or refused; returns the process exit code.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
@@ -62,9 +62,11 @@ public sealed class TunnelAgent(
                     break;
                 }
 
-                if (time.GetElapsedTime(connectedAt) >= options.HealthySessionDuration || outcome.AcceptedStreams > 0)
+                if (time.GetElapsedTime(connectedAt) >= options.HealthySessionDuration)
                 {
-                    // A session that worked proves the configuration and the path: start the backoff over.
+                    // A session that lasted proves the configuration and the path: start the backoff over.
+                    // By duration only: a server that crashes right after its first stream must not
+                    // get 1 s retries from every agent (the first delay is jittered all the same).
                     reconnectPolicy.Reset();
                     attempt = 0;
                 }

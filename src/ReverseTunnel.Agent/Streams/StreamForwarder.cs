@@ -16,9 +16,13 @@ public sealed class StreamForwarder(TargetDialer dialer, ILogger logger) : IDisp
     private readonly ConcurrentDictionary<uint, Task> _running = new();
     private readonly CancellationTokenSource _stopping = new();
     private long _accepted;
+    private long _cancelledDials;
 
     /// <summary>Streams accepted in this session.</summary>
     public long AcceptedStreams => Interlocked.Read(ref _accepted);
+
+    /// <summary>Dials cancelled because the server reset their stream first (the client left at once).</summary>
+    public long CancelledDials => Interlocked.Read(ref _cancelledDials);
 
     /// <summary>Streams still being dialled or bridged.</summary>
     public int ActiveStreams => _running.Count;
@@ -48,18 +52,29 @@ public sealed class StreamForwarder(TargetDialer dialer, ILogger logger) : IDisp
 
     private async Task ForwardAsync(MuxStream stream)
     {
+        string target = $"{dialer.Host}:{dialer.Port}";
         DialResult dial;
-        try
+        // A client that connects and leaves at once makes the server reset the stream: the dial is
+        // then pointless, and without this it would run up to DIAL_TIMEOUT_SECONDS for nothing.
+        using (var cancellation = new DialCancellation(stream, _stopping.Token))
         {
-            dial = await dialer.DialAsync(_stopping.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            stream.Reset(Protocol.Framing.ErrorCode.Cancel, "the agent's session ended before the target connected");
-            return;
+            try
+            {
+                dial = await dialer.DialAsync(cancellation.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stream.IsReset && !_stopping.IsCancellationRequested)
+            {
+                long cancelled = Interlocked.Increment(ref _cancelledDials);
+                AgentLog.StreamDialCancelled(logger, stream.Id, target, stream.ResetReason?.Message ?? "no reason", cancelled);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                stream.Reset(Protocol.Framing.ErrorCode.Cancel, "the agent's session ended before the target connected");
+                return;
+            }
         }
 
-        string target = $"{dialer.Host}:{dialer.Port}";
         if (!dial.Succeeded)
         {
             AgentLog.StreamDialFailed(logger, stream.Id, target, dial.Error ?? "unknown error", dial.Code);

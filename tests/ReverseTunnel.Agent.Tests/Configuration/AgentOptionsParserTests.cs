@@ -254,4 +254,22 @@ public sealed class AgentOptionsParserTests
 
         Assert.Contains("default: 443", help, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Help_ExitCodes_SayRefusalsAreTerminalOnlyWhenTheProblemCodeSaysSo()
+    {
+        var output = new StringWriter();
+        var commandLine = new AgentCommandLine();
+
+        int exitCode = commandLine.Parse(["--help"]).Invoke(new System.CommandLine.InvocationConfiguration { Output = output });
+
+        Assert.Equal(0, exitCode);
+        // The help wraps long lines: compare with the whitespace collapsed.
+        string help = string.Join(' ', output.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("401/403/409/426 are terminal only when the server's problem code says so", help, StringComparison.Ordinal);
+        Assert.Contains("3 token rejected (401 unknown_token)", help, StringComparison.Ordinal);
+        Assert.Contains("4 port not allowed (403 port_not_allowed)", help, StringComparison.Ordinal);
+        Assert.Contains("5 port in use by another client (409 port_in_use)", help, StringComparison.Ordinal);
+        Assert.Contains("6 protocol version mismatch (426 protocol_version_mismatch)", help, StringComparison.Ordinal);
+    }
 }

@@ -20,7 +20,10 @@ public static class TestOptions
         bool insecure = false,
         Uri? proxy = null,
         string? noProxy = null,
-        TimeSpan? connectTimeout = null) => new()
+        TimeSpan? connectTimeout = null,
+        TimeSpan? dialTimeout = null,
+        TimeSpan? drainTimeout = null,
+        TimeSpan? stopTimeout = null) => new()
     {
         TunnelPort = 5000,
         TargetHost = "127.0.0.1",
@@ -34,7 +37,8 @@ public static class TestOptions
         Proxy = proxy,
         NoProxy = NoProxyList.Parse(noProxy),
         ServerConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(15),
-        DialTimeout = TimeSpan.FromSeconds(5),
-        DrainTimeout = TimeSpan.FromSeconds(2),
+        DialTimeout = dialTimeout ?? TimeSpan.FromSeconds(5),
+        DrainTimeout = drainTimeout ?? TimeSpan.FromSeconds(2),
+        StopTimeout = stopTimeout ?? TimeSpan.FromSeconds(8.5),
     };
 }

@@ -48,6 +48,14 @@ public sealed class TestServer : IAsyncDisposable
         await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(body));
     };
 
+    /// <summary>A handler that answers like a WAF or load balancer in front of ws-server: a status and an HTML page, no problem code.</summary>
+    public static RequestDelegate RefuseWithHtml(int status, string html) => async context =>
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes(html));
+    };
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {

@@ -16,11 +16,30 @@ public sealed class ExponentialBackoffPolicyTests
     }
 
     [Fact]
-    public void NextDelay_LowerJitter_NeverBelowOneSecond()
+    public void NextDelay_LowerJitter_HalfASecondFirstThenNeverBelowOneSecond()
     {
         var policy = new ExponentialBackoffPolicy(random: new FixedRandom(0.0));
 
+        Assert.Equal(TimeSpan.FromMilliseconds(500), policy.NextDelay());
         Assert.All(Enumerable.Range(0, 10), _ => Assert.Equal(TimeSpan.FromSeconds(1), policy.NextDelay()));
+    }
+
+    [Fact]
+    public void NextDelay_FirstAfterReset_IsSpreadBetweenHalfAndOneSecond()
+    {
+        // Many agents whose healthy session ended in the same instant (a server restart).
+        var policy = new ExponentialBackoffPolicy(random: new Random(4321));
+        var firsts = new List<TimeSpan>();
+
+        for (int agent = 0; agent < 200; agent++)
+        {
+            policy.Reset();
+            firsts.Add(policy.NextDelay());
+        }
+
+        Assert.All(firsts, d => Assert.InRange(d, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)));
+        Assert.True(firsts.Distinct().Count() > 100, "the first reconnect must be jittered");
+        Assert.True(firsts.Max() - firsts.Min() > TimeSpan.FromMilliseconds(400), "the first reconnects must spread over the window");
     }
 
     [Fact]
@@ -31,10 +50,12 @@ public sealed class ExponentialBackoffPolicyTests
 
         for (int attempt = 0; attempt < 200; attempt++)
         {
+            TimeSpan floor = policy.CurrentFloor;
             TimeSpan ceiling = policy.CurrentCeiling;
             TimeSpan delay = policy.NextDelay();
             seen.Add(delay);
-            Assert.InRange(delay, TimeSpan.FromSeconds(1), ceiling);
+            Assert.Equal(attempt == 0 ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(1), floor);
+            Assert.InRange(delay, floor, ceiling);
             Assert.True(ceiling <= TimeSpan.FromSeconds(45));
         }
 

@@ -98,6 +98,43 @@ public sealed class StreamForwardingTests
         }
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task ServerResetsStreamWhileDialling_DialIsCancelledAtOnce()
+    {
+        // A target whose accept queue is full: the dial gets no answer and would last the whole
+        // DIAL_TIMEOUT (an hour here) unless the reset cancels it.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        int port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        var fillers = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                await filler.ConnectAsync(IPAddress.Loopback, port).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await using Harness harness = await Harness.StartAsync(port, dialTimeout: TimeSpan.FromHours(1));
+
+            // The client connected to TUNNEL_PORT and left at once.
+            MuxStream stream = await harness.Session.OpenStreamAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            stream.Reset(ErrorCode.Cancel, "the client left");
+
+            LogEntry cancelled = await harness.Log.WaitForAsync(e => e.EventId == 2103);
+            Assert.Equal(LogLevel.Debug, cancelled.Level);
+            Assert.Contains($"Stream {stream.Id}: reset by the server", cancelled.Message, StringComparison.Ordinal);
+            Assert.Contains("(1 so far in this session)", cancelled.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(harness.Log.Entries, e => e.EventId is 2100 or 2101);
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
     private static async Task<string> ReadToEndAsync(Socket socket)
     {
         var received = new MemoryStream();
@@ -149,14 +186,14 @@ public sealed class StreamForwardingTests
 
         public MuxSession Session { get; }
 
-        public static async Task<Harness> StartAsync(int targetPort)
+        public static async Task<Harness> StartAsync(int targetPort, TimeSpan? dialTimeout = null)
         {
             var certificate = TestCertificates.SelfSigned("localhost");
             var server = new MuxServer();
             TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
             var log = new LogRecorder();
             ILoggerFactory loggers = log.CreateFactory();
-            var options = TestOptions.Create(host.Port, targetPort: targetPort, caCertificates: [certificate]);
+            var options = TestOptions.Create(host.Port, targetPort: targetPort, caCertificates: [certificate], dialTimeout: dialTimeout);
             var agent = new TunnelAgent(options, new ServerConnector(options), new ExponentialBackoffPolicy(), TimeProvider.System, loggers);
             var stop = new CancellationTokenSource();
             Task<int> run = agent.RunAsync(stop.Token);

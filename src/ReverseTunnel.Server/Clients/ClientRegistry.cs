@@ -20,18 +20,32 @@ public sealed class ClientRegistry : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _reloadLock = new();
     private readonly Timer _debounceTimer;
+    private readonly ITimer? _pollTimer;
+    private readonly TimeSpan _pollInterval;
     private FileSystemWatcher? _watcher;
     private volatile ClientDirectory _current = ClientDirectory.Empty;
+    private byte[] _lastSeenHash = [];
     private int _retries;
     private bool _disposed;
 
-    /// <summary>Creates the registry; <see cref="Load"/> reads the file and starts watching it.</summary>
-    public ClientRegistry(IOptions<TunnelOptions> options, ILogger<ClientRegistry> logger)
+    /// <summary>Creates the registry; <see cref="Load"/> reads the file and starts watching (and polling) it.</summary>
+    /// <param name="options">The server's options: the clients file and <see cref="TunnelOptions.ClientsFilePollInterval"/>.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="timeProvider">Clock of the poll timer; null for the system clock.</param>
+    public ClientRegistry(IOptions<TunnelOptions> options, ILogger<ClientRegistry> logger, TimeProvider? timeProvider = null)
     {
         FilePath = options.Value.ResolvedClientsFile;
+        _pollInterval = options.Value.ClientsFilePollInterval;
         _logger = logger;
         _debounceTimer = new Timer(static s => ((ClientRegistry)s!).OnDebounceElapsed(), this, Timeout.Infinite, Timeout.Infinite);
+        if (_pollInterval > TimeSpan.Zero)
+        {
+            _pollTimer = (timeProvider ?? TimeProvider.System).CreateTimer(static s => ((ClientRegistry)s!).OnPoll(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
+
+    /// <summary>Test seam: false leaves the file-system watcher off, so that only polling can see changes.</summary>
+    internal bool UseWatcher { get; set; } = true;
 
     /// <summary>Raised after each reload attempt, with true when the new file took effect.</summary>
     public event Action<bool>? Reloaded;
@@ -64,6 +78,7 @@ public sealed class ClientRegistry : IDisposable
             }
 
             string json = File.ReadAllText(FilePath);
+            _lastSeenHash = Hash(json);
             if (!ClientsFileParser.TryParse(json, out ClientDirectory clients, out IReadOnlyList<string> problems))
             {
                 throw new TunnelConfigurationException([.. problems.Select(p => $"Clients file {FilePath}: {p}")]);
@@ -77,7 +92,12 @@ public sealed class ClientRegistry : IDisposable
         }
 
         ServerLog.ClientsLoaded(_logger, _current.Clients.Count, FilePath);
-        StartWatching(directory);
+        if (UseWatcher)
+        {
+            StartWatching(directory);
+        }
+
+        _pollTimer?.Change(_pollInterval, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Reads the file again now; returns true when it took effect.</summary>
@@ -101,6 +121,7 @@ public sealed class ClientRegistry : IDisposable
             _disposed = true;
             _watcher?.Dispose();
             _debounceTimer.Dispose();
+            _pollTimer?.Dispose();
         }
     }
 
@@ -132,6 +153,7 @@ public sealed class ClientRegistry : IDisposable
             }
 
             _retries = 0;
+            _lastSeenHash = Hash(json);
             if (!ClientsFileParser.TryParse(json, out ClientDirectory clients, out IReadOnlyList<string> problems))
             {
                 return Reject(string.Join(" ", problems));
@@ -190,6 +212,52 @@ public sealed class ClientRegistry : IDisposable
     }
 
     private void OnDebounceElapsed() => Reload();
+
+    /// <summary>
+    /// Compares the file's content with what was last read and reloads on a difference. Content, not
+    /// timestamps: a ConfigMap swap replaces the file behind a symlink, whose own times may not change.
+    /// One-shot timer, re-armed after each check, so checks never overlap.
+    /// </summary>
+    private void OnPoll()
+    {
+        try
+        {
+            byte[] hash;
+            try
+            {
+                hash = Hash(File.ReadAllText(FilePath));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Missing or unreadable for a moment (mid-swap); the watcher or the next check deals with it.
+                return;
+            }
+
+            bool changed;
+            lock (_reloadLock)
+            {
+                changed = !_disposed && !hash.AsSpan().SequenceEqual(_lastSeenHash);
+            }
+
+            if (changed)
+            {
+                ServerLog.ClientsFileChangeDetected(_logger, FilePath);
+                Reload();
+            }
+        }
+        finally
+        {
+            lock (_reloadLock)
+            {
+                if (!_disposed)
+                {
+                    _pollTimer?.Change(_pollInterval, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+    }
+
+    private static byte[] Hash(string json) => System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(json));
 
     /// <summary>Owner-only from the start: the file may come to hold plaintext tokens.</summary>
     private static void CreateEmptyFile(string path)

@@ -50,9 +50,18 @@ public sealed class TunnelOptions
     public string? ClientsFile { get; set; }
 
     /// <summary>
+    /// How often the clients file is checked for changes (content hash), besides the file-system
+    /// watcher: a Kubernetes ConfigMap or Secret update swaps a <c>..data</c> symlink, which the
+    /// watcher does not report. Default 5 s; range 0..1 h; 0 disables polling (the watcher remains).
+    /// </summary>
+    public TimeSpan ClientsFilePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// IP address the tunnel ports are opened on. Default <c>127.0.0.1</c>: tunnels are reachable
     /// from this machine only ("internal network only"). Use a private interface address to serve
-    /// other hosts of the internal network; never a public one.
+    /// other hosts of the internal network; never a public one. The wildcards <c>0.0.0.0</c> and
+    /// <c>::</c> are refused; an address that is not loopback, RFC 1918, 100.64.0.0/10, link-local or
+    /// IPv6 unique-local is accepted with a warning at start.
     /// </summary>
     public string TunnelBindAddress { get; set; } = "127.0.0.1";
 

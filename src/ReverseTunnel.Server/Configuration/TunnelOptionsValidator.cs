@@ -10,6 +10,7 @@ namespace ReverseTunnel.Server.Configuration;
 public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
 {
     private static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan MaxClientsFilePollInterval = TimeSpan.FromHours(1);
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TunnelOptions options)
@@ -41,9 +42,13 @@ public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
 
         ValidateCertificatePaths(options, problems);
 
-        if (!IPAddress.TryParse(options.TunnelBindAddress, out _))
+        if (!IPAddress.TryParse(options.TunnelBindAddress, out IPAddress? bindAddress))
         {
             problems.Add($"{P}{nameof(options.TunnelBindAddress)} is '{options.TunnelBindAddress}', which is not an IP address. Use 127.0.0.1 (this machine only) or the address of an internal interface.");
+        }
+        else if (InternalAddress.IsWildcard(bindAddress))
+        {
+            problems.Add($"{P}{nameof(options.TunnelBindAddress)} is '{options.TunnelBindAddress}', which opens every tunnel port on every interface, public ones included; tunnels must be reachable from the internal network only. Use 127.0.0.1 (this machine only) or the address of one internal interface.");
         }
 
         if (!PortSet.TryParse([options.AllowedPorts], out _, out string? portError))
@@ -54,6 +59,11 @@ public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
         if (options.ShutdownTimeout < TimeSpan.Zero || options.ShutdownTimeout > MaxShutdownTimeout)
         {
             problems.Add($"{P}{nameof(options.ShutdownTimeout)} is {options.ShutdownTimeout}; it must be between 00:00:00 and 00:10:00.");
+        }
+
+        if (options.ClientsFilePollInterval < TimeSpan.Zero || options.ClientsFilePollInterval > MaxClientsFilePollInterval)
+        {
+            problems.Add($"{P}{nameof(options.ClientsFilePollInterval)} is {options.ClientsFilePollInterval}; it must be between 00:00:00 (polling off) and 01:00:00.");
         }
 
         if (options.Session is null)

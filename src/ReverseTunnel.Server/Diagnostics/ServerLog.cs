@@ -67,8 +67,11 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1032, Level = LogLevel.Debug, Message = "Tunnel port {Port}: connection from {RemoteEndPoint} refused: {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, int port, string? remoteEndPoint, string reason);
 
-    [LoggerMessage(EventId = 1033, Level = LogLevel.Error, Message = "Tunnel port {Port}: accepting connections failed; the port is closed.")]
+    [LoggerMessage(EventId = 1033, Level = LogLevel.Error, Message = "Tunnel port {Port}: the listening socket failed; the port is closed and its session ended, so that the agent reconnects and the port is bound again.")]
     public static partial void AcceptFailed(ILogger logger, Exception exception, int port);
+
+    [LoggerMessage(EventId = 1035, Level = LogLevel.Warning, Message = "Tunnel port {Port}: accepting a connection failed; retrying in {Backoff}. The port stays open.")]
+    public static partial void AcceptRetrying(ILogger logger, Exception exception, int port, TimeSpan backoff);
 
     [LoggerMessage(EventId = 1034, Level = LogLevel.Debug, Message = "Tunnel port {Port}: stream {StreamId} ended ({Outcome}), {BytesToAgent} octets to the agent, {BytesFromAgent} from it.")]
     public static partial void ConnectionEnded(ILogger logger, int port, uint streamId, Protocol.Bridging.BridgeOutcome outcome, long bytesToAgent, long bytesFromAgent);
@@ -78,6 +81,12 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "Shutdown did not finish in time; {Count} session(s) were abandoned.")]
     public static partial void ShutdownIncomplete(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Debug, Message = "The clients file {Path} changed without a file-system event (e.g. a Kubernetes ConfigMap or Secret update); reloading.")]
+    public static partial void ClientsFileChangeDetected(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Warning, Message = "Tunnel:TunnelBindAddress is {Address}, which is not a loopback, private (RFC 1918), shared (100.64.0.0/10), link-local or unique-local address: tunnel ports may be reachable from outside the internal network. Use 127.0.0.1 or the address of an internal interface.")]
+    public static partial void TunnelBindAddressNotInternal(ILogger logger, string address);
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Critical, Message = "ws-server cannot start: {Problem}")]
     public static partial void StartupFailed(ILogger logger, string problem);

@@ -21,6 +21,11 @@ internal static class ProblemWriter
         {
             response.Headers.WWWAuthenticate = "Bearer realm=\"ws-server\"";
         }
+        else if (problem.Status == StatusCodes.Status426UpgradeRequired)
+        {
+            // RFC 9110 section 15.5.22: a 426 must say which protocol to upgrade to.
+            response.Headers.Upgrade = "websocket";
+        }
         else if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             response.Headers[HeaderNames.RetryAfter] = "5";

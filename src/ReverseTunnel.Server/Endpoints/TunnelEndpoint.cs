@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -71,10 +72,11 @@ internal sealed class TunnelEndpoint
             return;
         }
 
-        ClaimResult claim = _tunnels.TryClaim(request.Port, client);
+        ClaimResult claim = _tunnels.TryClaim(request.Port, client, request.Target);
         problem = claim.Status switch
         {
             ClaimStatus.PortInUse => TunnelProblems.PortInUse(request.Port),
+            ClaimStatus.TargetConflict => TunnelProblems.PortServesOtherTarget(request.Port, claim.CurrentTarget ?? "(not given)", request.Target),
             ClaimStatus.PortUnavailable => TunnelProblems.PortUnavailable(request.Port, claim.Error ?? "unknown error"),
             ClaimStatus.ShuttingDown => TunnelProblems.ShuttingDown(),
             _ => null,
@@ -83,11 +85,6 @@ internal sealed class TunnelEndpoint
         {
             await RefuseAsync(context, problem, client).ConfigureAwait(false);
             return;
-        }
-
-        if (claim.Replaced)
-        {
-            ServerLog.AgentReplaced(_logger, client.Name, request.Port, context.Connection.RemoteIpAddress);
         }
 
         await RunSessionAsync(context, request, claim.Lease!).ConfigureAwait(false);
@@ -100,17 +97,32 @@ internal sealed class TunnelEndpoint
             return TunnelProblems.NotWebSocket();
         }
 
+        // Exact match only: "reverse-tunnel.v01" parses as 1, but the 101 must echo a name the agent
+        // offered and recognises (RFC 6455), so only the canonical name is accepted.
         IList<string> offered = context.WebSockets.WebSocketRequestedProtocols;
         if (offered.Contains(ProtocolVersion.SubProtocol, StringComparer.Ordinal))
         {
             return null;
         }
 
-        string[] ours = [.. offered.Where(p => ProtocolVersion.TryParse(p, out _))];
-        return TunnelProblems.VersionMismatch(ours.Length == 0
-            ? "no reverse-tunnel subprotocol"
-            : string.Join(", ", ours.Select(Truncate)));
+        int[] versions = [.. offered.Select(CanonicalVersion).Where(v => v > 0)];
+        if (versions.Length > 0)
+        {
+            return TunnelProblems.VersionMismatch(versions.Max());
+        }
+
+        string[] ours = [.. offered.Where(p => p.StartsWith(ProtocolVersion.SubProtocolPrefix, StringComparison.Ordinal))];
+        return ours.Length == 0
+            ? TunnelProblems.NoSubprotocol()
+            : TunnelProblems.MalformedVersion(string.Join(", ", ours.Select(Truncate)));
     }
+
+    /// <summary>The version of a canonically written <c>reverse-tunnel.vN</c> (no sign, no leading zeros); 0 otherwise.</summary>
+    private static int CanonicalVersion(string subProtocol) =>
+        ProtocolVersion.TryParse(subProtocol, out int version)
+        && subProtocol.Length == ProtocolVersion.SubProtocolPrefix.Length + version.ToString(CultureInfo.InvariantCulture).Length
+            ? version
+            : 0;
 
     private TunnelProblem? CheckPort(int port, ClientRegistration client)
     {
@@ -145,10 +157,15 @@ internal sealed class TunnelEndpoint
         }
 
         await using var session = new MuxSession(webSocket, _options.Session, isServer: true, acceptStream: null, _sessionLogger, $"{client}:{request.Port}");
-        if (!_tunnels.Activate(lease, session))
+        if (!_tunnels.Activate(lease, session, out bool replaced))
         {
-            // Replaced by a newer session of the same client, or the server began shutting down, mid-upgrade.
-            session.Abort(ErrorCode.Replaced, "replaced by a newer session of the same client, or the server is shutting down");
+            // Overtaken by a newer session of the same client, the port closed or revoked, or the
+            // server began shutting down, mid-upgrade.
+            session.Abort(ErrorCode.Replaced, "replaced by a newer session of the same client, or the port was closed, or the server is shutting down");
+        }
+        else if (replaced)
+        {
+            ServerLog.AgentReplaced(_logger, client, request.Port, context.Connection.RemoteIpAddress);
         }
 
         ServerLog.AgentConnected(_logger, client, request.Port, request.Target, context.Connection.RemoteIpAddress);

@@ -66,8 +66,19 @@ public static class ServerApplication
             throw;
         }
 
+        WarnIfTunnelsReachableFromOutside(app, options);
         MapEndpoints(app);
         return app;
+    }
+
+    /// <summary>The wildcards are refused by validation; any other non-internal address may be deliberate, so it only warns.</summary>
+    private static void WarnIfTunnelsReachableFromOutside(WebApplication app, TunnelOptions options)
+    {
+        System.Net.IPAddress address = System.Net.IPAddress.Parse(options.TunnelBindAddress);
+        if (!InternalAddress.IsInternal(address))
+        {
+            ServerLog.TunnelBindAddressNotInternal(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerApplication).FullName!), address.ToString());
+        }
     }
 
     private static void AddServices(IServiceCollection services, TunnelOptions options)

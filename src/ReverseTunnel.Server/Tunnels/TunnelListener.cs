@@ -16,26 +16,50 @@ namespace ReverseTunnel.Server.Tunnels;
 /// </summary>
 public sealed class TunnelListener : IDisposable
 {
-    // A connection that arrives while the session is being set up (a reconnect) waits this long for it.
-    private static readonly TimeSpan SessionWait = TimeSpan.FromSeconds(10);
+    // A connection that arrives between the port's first claim and its session's activation waits
+    // this long for the session.
+    internal static readonly TimeSpan SessionWait = TimeSpan.FromSeconds(10);
+
+    // Back-off after a transient accept error (out of file descriptors, of buffers...): retrying at
+    // once would spin a core and flood the log while the condition lasts. As Kestrel does.
+    private static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
 
     private readonly Socket _socket;
     private readonly ILogger _logger;
     private readonly ServerMetrics _metrics;
     private readonly CancellationTokenSource _closed = new();
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
+    private readonly Func<Socket, CancellationToken, ValueTask<Socket>> _accept;
+    private readonly Action<TunnelListener, Exception> _failed;
     private volatile TunnelLease _lease;
     private int _disposed;
 
-    internal TunnelListener(Socket socket, ClientRegistration client, ILogger logger, ServerMetrics metrics)
+    /// <param name="socket">The bound, listening socket; owned from now on.</param>
+    /// <param name="client">The client of the first (current) lease.</param>
+    /// <param name="target">That lease's X-Tunnel-Target.</param>
+    /// <param name="logger">Logger.</param>
+    /// <param name="metrics">Metrics.</param>
+    /// <param name="failed">Called once when the listening socket itself is unusable; the listener is disposed by then.</param>
+    /// <param name="accept">Accepts one connection; null for <see cref="Socket.AcceptAsync(CancellationToken)"/>. A seam for tests to inject accept errors.</param>
+    internal TunnelListener(
+        Socket socket,
+        ClientRegistration client,
+        string target,
+        ILogger logger,
+        ServerMetrics metrics,
+        Action<TunnelListener, Exception> failed,
+        Func<Socket, CancellationToken, ValueTask<Socket>>? accept = null)
     {
         _socket = socket;
         _logger = logger;
         _metrics = metrics;
+        _failed = failed;
+        _accept = accept ?? (static (s, ct) => s.AcceptAsync(ct));
         var endPoint = (IPEndPoint)socket.LocalEndPoint!;
         Address = endPoint.Address;
         Port = endPoint.Port;
-        _lease = new TunnelLease(this, client);
+        _lease = new TunnelLease(this, client, target, pending: false);
         AcceptLoop = Task.Run(AcceptLoopAsync);
     }
 
@@ -47,6 +71,9 @@ public sealed class TunnelListener : IDisposable
 
     /// <summary>The lease of the session serving the port (or about to).</summary>
     public TunnelLease CurrentLease => _lease;
+
+    /// <summary>Takeover claims of the same client waiting for their upgrade. Guarded by the manager's lock.</summary>
+    internal int PendingClaims { get; set; }
 
     /// <summary>Bridged connections right now.</summary>
     public int ActiveConnections => _connections.Count;
@@ -69,24 +96,30 @@ public sealed class TunnelListener : IDisposable
     /// <summary>Completes when every bridged connection has ended.</summary>
     internal Task WhenConnectionsClosedAsync() => Task.WhenAll(_connections.Keys);
 
-    /// <summary>Hands the port to a new session of the same client; returns the previous lease.</summary>
-    internal TunnelLease Renew(ClientRegistration client, out TunnelLease previous)
+    /// <summary>
+    /// Makes <paramref name="lease"/> (a pending takeover that now has its session) the current one;
+    /// returns the previous lease. Called under the manager's lock.
+    /// </summary>
+    internal TunnelLease MakeCurrent(TunnelLease lease)
     {
-        previous = _lease;
-        var lease = new TunnelLease(this, client);
+        TunnelLease previous = _lease;
         _lease = lease;
+
+        // Connections still waiting on a previous lease without a session move on to this one.
         previous.Abandon();
-        return lease;
+        return previous;
     }
 
     private async Task AcceptLoopAsync()
     {
+        TimeSpan backoff = MinAcceptBackoff;
         while (!_closed.IsCancellationRequested)
         {
             Socket connection;
             try
             {
-                connection = await _socket.AcceptAsync(_closed.Token).ConfigureAwait(false);
+                connection = await _accept(_socket, _closed.Token).ConfigureAwait(false);
+                backoff = MinAcceptBackoff;
             }
             catch (Exception) when (_closed.IsCancellationRequested)
             {
@@ -94,14 +127,36 @@ public sealed class TunnelListener : IDisposable
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
             {
-                // The client gave up before we accepted; not the listener's problem.
+                // The client gave up before we accepted; not the listener's problem, and no resource is short.
                 continue;
+            }
+            catch (Exception ex) when (IsListenerBroken(ex))
+            {
+                // The listening socket itself is gone: nothing will ever be accepted again. Close the
+                // port and let the manager end the session, so that the agent reconnects and the port
+                // is bound afresh, rather than an agent staying connected to a dead port.
+                ServerLog.AcceptFailed(_logger, ex, Port);
+                Dispose();
+                _failed(this, ex);
+                return;
             }
             catch (Exception ex)
             {
-                ServerLog.AcceptFailed(_logger, ex, Port);
-                Dispose();
-                return;
+                // Out of file descriptors (EMFILE/ENFILE), of buffers (ENOBUFS), or another passing
+                // condition: connections already bridged are unaffected, and the port works again
+                // once it passes. Closing the port would turn a blip into an outage.
+                ServerLog.AcceptRetrying(_logger, ex, Port, backoff);
+                try
+                {
+                    await Task.Delay(backoff, _closed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = backoff * 2 < MaxAcceptBackoff ? backoff * 2 : MaxAcceptBackoff;
+                continue;
             }
 
             Task task = HandleConnectionAsync(connection);
@@ -110,6 +165,10 @@ public sealed class TunnelListener : IDisposable
                 _connections, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
+
+    /// <summary>True when the error is about the listening socket itself (closed, not a socket, not listening).</summary>
+    private static bool IsListenerBroken(Exception ex) => ex is ObjectDisposedException
+        || ex is SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.NotSocket or SocketError.InvalidArgument or SocketError.OperationNotSupported };
 
     private async Task HandleConnectionAsync(Socket connection)
     {

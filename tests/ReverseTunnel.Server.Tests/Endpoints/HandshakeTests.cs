@@ -26,8 +26,10 @@ public sealed class HandshakeTests : IAsyncLifetime
         HandshakeResponse response = await HandshakeClient.SendAsync(_server, TestClients.AlphaToken, "5000", subProtocols: null);
 
         AssertProblem(response, (HttpStatusCode)426, "protocol_version_mismatch");
-        Assert.Contains("This server speaks reverse-tunnel.v1", response.Detail, StringComparison.Ordinal);
-        Assert.Contains("Run a ws-agent and ws-server of the same protocol version.", response.Detail, StringComparison.Ordinal);
+        Assert.Equal(
+            "The agent offered no reverse-tunnel subprotocol; this endpoint is for ws-agent (reverse-tunnel.v1).",
+            response.Detail);
+        Assert.Equal("websocket", response.Upgrade);
     }
 
     [Fact]
@@ -37,8 +39,9 @@ public sealed class HandshakeTests : IAsyncLifetime
 
         AssertProblem(response, (HttpStatusCode)426, "protocol_version_mismatch");
         Assert.Equal(
-            "This server speaks reverse-tunnel.v1; the agent offered reverse-tunnel.v2. Run a ws-agent and ws-server of the same protocol version.",
+            "This ws-server speaks reverse-tunnel.v1; the agent speaks reverse-tunnel.v2. Upgrade ws-server, or run a ws-agent that speaks v1.",
             response.Detail);
+        Assert.Equal("websocket", response.Upgrade);
     }
 
     [Fact]

@@ -26,14 +26,14 @@ internal sealed class FakeAgent : IAsyncDisposable
 
     public Task<SessionEnd> Run { get; }
 
-    public static async Task<FakeAgent> ConnectAsync(TestServer server, string token, int port, MuxSessionOptions? options = null)
+    public static async Task<FakeAgent> ConnectAsync(TestServer server, string token, int port, MuxSessionOptions? options = null, string target = "jira.internal:8080")
     {
         var webSocket = new ClientWebSocket();
         webSocket.Options.RemoteCertificateValidationCallback = server.PinnedCertificate;
         webSocket.Options.AddSubProtocol(ProtocolVersion.SubProtocol);
         webSocket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         webSocket.Options.SetRequestHeader("X-Tunnel-Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        webSocket.Options.SetRequestHeader("X-Tunnel-Target", "jira.internal:8080");
+        webSocket.Options.SetRequestHeader("X-Tunnel-Target", target);
         webSocket.Options.CollectHttpResponseDetails = true;
         try
         {

@@ -9,7 +9,7 @@ namespace ReverseTunnel.Server.Tests.Infrastructure;
 /// </summary>
 internal static class HandshakeClient
 {
-    public static async Task<HandshakeResponse> SendAsync(TestServer server, string? token, string? port, string[]? subProtocols, bool webSocket = true)
+    public static async Task<HandshakeResponse> SendAsync(TestServer server, string? token, string? port, string[]? subProtocols, bool webSocket = true, string target = "jira.internal:443")
     {
         using var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = server.PinnedCertificate;
@@ -38,14 +38,14 @@ internal static class HandshakeClient
             request.Headers.Add("X-Tunnel-Port", port);
         }
 
-        request.Headers.Add("X-Tunnel-Target", "jira.internal:443");
+        request.Headers.Add("X-Tunnel-Target", target);
         using HttpResponseMessage response = await client.SendAsync(request).WaitAsync(TestTimeouts.Default);
         string body = await response.Content.ReadAsStringAsync();
         using JsonDocument document = JsonDocument.Parse(body);
-        return new HandshakeResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, document.RootElement.Clone());
+        return new HandshakeResponse(response.StatusCode, response.Content.Headers.ContentType?.MediaType, document.RootElement.Clone(), response.Headers.Upgrade.ToString());
     }
 
     /// <summary>A handshake with the right subprotocol.</summary>
-    public static Task<HandshakeResponse> SendAsync(TestServer server, string? token, int port) =>
-        SendAsync(server, token, port.ToString(System.Globalization.CultureInfo.InvariantCulture), [ReverseTunnel.Protocol.ProtocolVersion.SubProtocol]);
+    public static Task<HandshakeResponse> SendAsync(TestServer server, string? token, int port, string target = "jira.internal:443") =>
+        SendAsync(server, token, port.ToString(System.Globalization.CultureInfo.InvariantCulture), [ReverseTunnel.Protocol.ProtocolVersion.SubProtocol], target: target);
 }

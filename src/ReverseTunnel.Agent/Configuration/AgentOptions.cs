@@ -65,6 +65,25 @@ public sealed class AgentOptions
     /// <summary>Time allowed to connect to the local service (<c>DIAL_TIMEOUT_SECONDS</c>). Default 10 s; range 1-300 s.</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// WebSocket keep-alive (<c>KEEPALIVE_SECONDS</c>): ping interval and pong timeout alike, so a dead
+    /// server (or a blackholed path) is noticed within about twice this. Default 15 s; range 2-300 s.
+    /// </summary>
+    public TimeSpan KeepAlive { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Streams (tunnelled connections) the server may have open on this agent at once
+    /// (<c>MAX_STREAMS</c>), sent to the server in HELLO: an OPEN beyond it is refused with RESET
+    /// RefusedStream before anything is dialled. Default 4,096; range 1-65,536.
+    /// </summary>
+    public int MaxStreams { get; init; } = 4_096;
+
+    /// <summary>
+    /// A tunnelled connection that moved no octet either way for this long is reset
+    /// (<c>IDLE_STREAM_TIMEOUT_SECONDS</c>). Default zero = off (TCP may idle for hours); range 0-604,800 s.
+    /// </summary>
+    public TimeSpan IdleStreamTimeout { get; init; } = TimeSpan.Zero;
+
     /// <summary>Cap of the reconnect backoff (<c>RECONNECT_MAX_DELAY_SECONDS</c>). Default 30 s; range 30-60 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 

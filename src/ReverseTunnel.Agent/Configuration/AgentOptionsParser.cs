@@ -62,6 +62,9 @@ public static class AgentOptionsParser
         LogLevel logLevel = Level(errors, Raw(AgentSettings.LogLevel));
         int dialTimeout = Seconds(errors, AgentSettings.DialTimeoutSeconds, Raw(AgentSettings.DialTimeoutSeconds), 10, 1, 300);
         int maxDelay = Seconds(errors, AgentSettings.ReconnectMaxDelaySeconds, Raw(AgentSettings.ReconnectMaxDelaySeconds), 30, 30, 60);
+        int keepAlive = Seconds(errors, AgentSettings.KeepAliveSeconds, Raw(AgentSettings.KeepAliveSeconds), 15, 2, 300);
+        int maxStreams = Number(errors, AgentSettings.MaxStreams, Raw(AgentSettings.MaxStreams), 4_096, 1, 65_536);
+        int idleTimeout = Seconds(errors, AgentSettings.IdleStreamTimeoutSeconds, Raw(AgentSettings.IdleStreamTimeoutSeconds), 0, 0, 604_800);
         if (insecure && pin is not null)
         {
             errors.Add("INSECURE_SKIP_VERIFY=true and PINNED_CERT_SHA256 contradict each other: keep the pin (it is the secure option) and unset INSECURE_SKIP_VERIFY.");
@@ -90,6 +93,9 @@ public static class AgentOptionsParser
                 LogLevel = logLevel,
                 DialTimeout = TimeSpan.FromSeconds(dialTimeout),
                 ReconnectMaxDelay = TimeSpan.FromSeconds(maxDelay),
+                KeepAlive = TimeSpan.FromSeconds(keepAlive),
+                MaxStreams = maxStreams,
+                IdleStreamTimeout = TimeSpan.FromSeconds(idleTimeout),
             },
             errors);
     }
@@ -248,6 +254,22 @@ public static class AgentOptionsParser
         }
 
         return level;
+    }
+
+    private static int Number(List<string> errors, AgentSetting setting, string? raw, int defaultValue, int min, int max)
+    {
+        if (raw is null)
+        {
+            return defaultValue;
+        }
+
+        if (int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors.Add($"{Named(setting)} is {Show(raw)}: it must be a whole number from {min} to {max}.");
+        return defaultValue;
     }
 
     private static int Seconds(List<string> errors, AgentSetting setting, string? raw, int defaultValue, int min, int max)

@@ -59,10 +59,23 @@ public static class AgentSettings
     public static readonly AgentSetting ReconnectMaxDelaySeconds = new(
         "RECONNECT_MAX_DELAY_SECONDS", "--reconnect-max-delay-seconds", "Longest wait (30-60 s) between reconnect attempts; waits grow from 1 s, doubling, with jitter.", "30");
 
+    /// <summary>WebSocket keep-alive interval and timeout.</summary>
+    public static readonly AgentSetting KeepAliveSeconds = new(
+        "KEEPALIVE_SECONDS", "--keepalive-seconds", "Seconds (2-300) between WebSocket pings, and allowed for each pong; a dead connection to ws-server is noticed in about twice this.", "15");
+
+    /// <summary>Concurrent streams the server may open.</summary>
+    public static readonly AgentSetting MaxStreams = new(
+        "MAX_STREAMS", "--max-streams", "Connections (1-65536) the tunnel may carry at once; more are refused at once, before any dial.", "4096");
+
+    /// <summary>Idle stream timeout.</summary>
+    public static readonly AgentSetting IdleStreamTimeoutSeconds = new(
+        "IDLE_STREAM_TIMEOUT_SECONDS", "--idle-stream-timeout-seconds", "Seconds (0-604800) after which a tunnelled connection that moved no data either way is reset; 0 = never (TCP may idle for hours).", "0");
+
     /// <summary>All settings, in help order.</summary>
     public static IReadOnlyList<AgentSetting> All { get; } =
     [
         TunnelPort, ClientSideDomain, ClientSidePort, ServerIpDomain, ClientUuid, ServerPort, CaFile, PinnedCertSha256,
         InsecureSkipVerify, Proxy, NoProxy, LogLevel, DialTimeoutSeconds, ReconnectMaxDelaySeconds,
+        KeepAliveSeconds, MaxStreams, IdleStreamTimeoutSeconds,
     ];
 }

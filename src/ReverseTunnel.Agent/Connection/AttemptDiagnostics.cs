@@ -11,6 +11,7 @@ namespace ReverseTunnel.Agent.Connection;
 /// <param name="Problem">The problem document sent with a refusal.</param>
 /// <param name="Tls">Why the certificate was refused, when it was.</param>
 /// <param name="BodyExcerpt">The text of a refusal body that was not problem JSON (a WAF's error page).</param>
+/// <param name="RetryAfter">The refusal's <c>Retry-After</c>, when it had one.</param>
 public sealed record AttemptDiagnostics(
     Uri Server,
     Uri? Proxy,
@@ -19,4 +20,5 @@ public sealed record AttemptDiagnostics(
     HttpStatusCode? StatusCode = null,
     ServerProblem? Problem = null,
     TlsFailure? Tls = null,
-    string? BodyExcerpt = null);
+    string? BodyExcerpt = null,
+    TimeSpan? RetryAfter = null);

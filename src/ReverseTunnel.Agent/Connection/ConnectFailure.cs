@@ -13,6 +13,7 @@ namespace ReverseTunnel.Agent.Connection;
 /// <param name="TlsReason">For <see cref="ConnectFailureKind.Tls"/>: what was wrong with the certificate.</param>
 /// <param name="ExitCode">The process exit code for a terminal refusal; null when the agent retries.</param>
 /// <param name="Fix">For a terminal refusal: what the operator must change.</param>
+/// <param name="RetryAfter">The server's <c>Retry-After</c> (429 <c>too_many_failures</c>, 503): the next attempt waits at least this long.</param>
 public sealed record ConnectFailure(
     ConnectFailureKind Kind,
     string Message,
@@ -20,7 +21,8 @@ public sealed record ConnectFailure(
     string? ProblemCode = null,
     TlsFailureKind? TlsReason = null,
     int? ExitCode = null,
-    string? Fix = null)
+    string? Fix = null,
+    TimeSpan? RetryAfter = null)
 {
     /// <summary>True when the agent must stop with <see cref="ExitCode"/> instead of retrying.</summary>
     public bool IsTerminal => ExitCode is not null;

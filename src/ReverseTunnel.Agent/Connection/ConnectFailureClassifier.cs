@@ -17,7 +17,7 @@ public static class ConnectFailureClassifier
     {
         if (attempt.StatusCode is { } status && (int)status is >= 200 and not 101)
         {
-            return ServerRefusal.Describe(status, attempt.Problem, attempt.BodyExcerpt);
+            return ServerRefusal.Describe(status, attempt.Problem, attempt.BodyExcerpt) with { RetryAfter = attempt.RetryAfter };
         }
 
         if (attempt.Tls is { } tls)

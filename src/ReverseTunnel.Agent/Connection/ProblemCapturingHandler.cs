@@ -31,12 +31,16 @@ public sealed partial class ProblemCapturingHandler(HttpMessageHandler inner) : 
     /// </summary>
     public string? BodyExcerpt { get; private set; }
 
+    /// <summary>The last non-101 response's <c>Retry-After</c> (seconds or a date), when it had one.</summary>
+    public TimeSpan? RetryAfter { get; private set; }
+
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         HttpResponseMessage response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
         {
+            RetryAfter = ReadRetryAfter(response);
             byte[] body = await ReadBodyAsync(response, cancellationToken).ConfigureAwait(false);
             Problem = ServerProblem.TryParse(body);
             // Kept even for JSON: {"message":"Forbidden"} from an API gateway has no code, title or detail.
@@ -91,6 +95,14 @@ public sealed partial class ProblemCapturingHandler(HttpMessageHandler inner) : 
         }
 
         return line.Length == 0 ? null : line.ToString();
+    }
+
+    /// <summary>Retry-After as a delay; a date is turned into the time left until it. Null when absent or past.</summary>
+    public static TimeSpan? ReadRetryAfter(HttpResponseMessage response)
+    {
+        System.Net.Http.Headers.RetryConditionHeaderValue? header = response.Headers.RetryAfter;
+        TimeSpan? delay = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        return delay > TimeSpan.Zero ? delay : null;
     }
 
     [GeneratedRegex("<[^>]*>", RegexOptions.None, matchTimeoutMilliseconds: 100)]

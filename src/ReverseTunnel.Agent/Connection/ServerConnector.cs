@@ -18,9 +18,6 @@ namespace ReverseTunnel.Agent.Connection;
 /// </remarks>
 public sealed class ServerConnector(AgentOptions options) : IServerConnector
 {
-    /// <summary>Keep-alive ping interval and pong timeout (contract: 15 s each; a dead link is noticed in ~30 s).</summary>
-    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-
     private readonly TunnelProxy? _proxy = options.Proxy is null ? null : new TunnelProxy(options.Proxy, options.NoProxy);
 
     /// <summary>The proxy used for the server, or null when connecting directly (no proxy, or NO_PROXY matches).</summary>
@@ -31,16 +28,7 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
     {
         Uri server = options.ServerUri;
         var validator = new ServerCertificateValidator(options);
-        var sockets = new SocketsHttpHandler
-        {
-            ConnectTimeout = options.ServerConnectTimeout,
-            UseProxy = _proxy is not null,
-            Proxy = _proxy,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        sockets.SslOptions.RemoteCertificateValidationCallback = validator.Validate;
+        SocketsHttpHandler sockets = CreateHandler(options, _proxy, validator.Validate);
         var capture = new ProblemCapturingHandler(sockets);
         var invoker = new HttpMessageInvoker(capture, disposeHandler: true);
         var webSocket = new ClientWebSocket();
@@ -62,7 +50,8 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
                 StatusCode: webSocket.HttpStatusCode == 0 ? null : webSocket.HttpStatusCode,
                 Problem: capture.Problem,
                 Tls: validator.Failure,
-                BodyExcerpt: capture.BodyExcerpt);
+                BodyExcerpt: capture.BodyExcerpt,
+                RetryAfter: capture.RetryAfter);
             webSocket.Dispose();
             invoker.Dispose();
             return ConnectResult.Failed(ConnectFailureClassifier.Classify(ex, attempt));
@@ -87,6 +76,26 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
         return ConnectResult.Connected(new ServerConnection(webSocket, invoker));
     }
 
+    /// <summary>
+    /// The handler of one attempt. TLS 1.2 and 1.3 only, whatever the OS allows by default: the
+    /// token travels inside this TLS session (docs/security.md).
+    /// </summary>
+    internal static SocketsHttpHandler CreateHandler(AgentOptions options, IWebProxy? proxy, System.Net.Security.RemoteCertificateValidationCallback validate)
+    {
+        var sockets = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ServerConnectTimeout,
+            UseProxy = proxy is not null,
+            Proxy = proxy,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        sockets.SslOptions.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+        sockets.SslOptions.RemoteCertificateValidationCallback = validate;
+        return sockets;
+    }
+
     private void Configure(ClientWebSocketOptions webSocket)
     {
         webSocket.AddSubProtocol(ProtocolVersion.SubProtocol);
@@ -94,8 +103,9 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
         webSocket.SetRequestHeader("X-Tunnel-Port", options.TunnelPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         webSocket.SetRequestHeader("X-Tunnel-Target", options.Target);
         webSocket.SetRequestHeader("User-Agent", "ws-agent/" + AgentVersion.Current);
-        webSocket.KeepAliveInterval = KeepAlive;
-        webSocket.KeepAliveTimeout = KeepAlive;
+        // KEEPALIVE_SECONDS, default 15 s each (contract): a dead link is noticed in ~30 s.
+        webSocket.KeepAliveInterval = options.KeepAlive;
+        webSocket.KeepAliveTimeout = options.KeepAlive;
         webSocket.CollectHttpResponseDetails = true;
     }
 }

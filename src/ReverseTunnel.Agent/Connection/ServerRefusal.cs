@@ -53,6 +53,7 @@ public static class ServerRefusal
             (_, "port_in_use") => "TUNNEL_PORT is already served by another client.",
             (_, "protocol_version_mismatch") => "the server speaks another reverse-tunnel protocol version.",
             (HttpStatusCode.Conflict, _) => "the server could not open TUNNEL_PORT.",
+            (HttpStatusCode.TooManyRequests, _) => "too many requests; retried after the server's Retry-After.",
             (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.UpgradeRequired, null) =>
                 "the response carries no ws-server problem code, so it probably came from a proxy, load balancer or WAF in front of ws-server; it is retried.",
             (HttpStatusCode.BadRequest, _) => "the server rejected the upgrade request.",

@@ -3,6 +3,7 @@ using ReverseTunnel.Agent.Configuration;
 using ReverseTunnel.Agent.Connection;
 using ReverseTunnel.Agent.Diagnostics;
 using ReverseTunnel.Agent.Streams;
+using ReverseTunnel.Protocol.Bridging;
 using ReverseTunnel.Protocol.Framing;
 using ReverseTunnel.Protocol.Multiplexing;
 
@@ -26,8 +27,11 @@ public sealed class SessionRunner(AgentOptions options, TimeProvider time, ILogg
     /// <summary>Runs the session; never throws for network failures.</summary>
     public async Task<SessionOutcome> RunAsync(ServerConnection connection, CancellationToken stopping)
     {
-        using var forwarder = new StreamForwarder(_dialer, _streamLogger);
-        var session = new MuxSession(connection.WebSocket, new MuxSessionOptions(), isServer: false, forwarder.AcceptAsync, _sessionLogger, $"agent:{options.TunnelPort}");
+        using var forwarder = new StreamForwarder(_dialer, _streamLogger, new SocketBridgeOptions { IdleTimeout = options.IdleStreamTimeout });
+        // MAX_STREAMS goes to the server in HELLO, and the session refuses (RESET RefusedStream) any
+        // OPEN beyond it before the forwarder sees it: a hostile server cannot make the agent dial
+        // or buffer for more streams than this.
+        var session = new MuxSession(connection.WebSocket, new MuxSessionOptions { MaxConcurrentStreams = options.MaxStreams }, isServer: false, forwarder.AcceptAsync, _sessionLogger, $"agent:{options.TunnelPort}");
         await using (session.ConfigureAwait(false))
         {
             Task<SessionEnd> run = session.RunAsync(CancellationToken.None);

@@ -22,6 +22,9 @@ public sealed class TunnelAgent(
     private readonly ILogger _logger = loggerFactory.CreateLogger<TunnelAgent>();
     private readonly SessionRunner _sessions = new(options, time, loggerFactory);
 
+    /// <summary>The longest Retry-After the agent honours: 5 min.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(5);
+
     /// <summary>Runs until stopped or refused; returns the process exit code.</summary>
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -51,6 +54,13 @@ public sealed class TunnelAgent(
 
                 AgentLog.ConnectFailed(_logger, server, failure.Message);
                 delay = reconnectPolicy.NextDelay();
+                if (failure.RetryAfter is { } retryAfter)
+                {
+                    // The server's Retry-After is a floor (a rate limit that is not yet over would only
+                    // refuse again), capped so that a hostile or broken server cannot park the agent.
+                    TimeSpan floor = retryAfter < MaxRetryAfter ? retryAfter : MaxRetryAfter;
+                    delay = delay > floor ? delay : floor;
+                }
             }
             else
             {

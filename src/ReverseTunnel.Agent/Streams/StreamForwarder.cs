@@ -11,7 +11,10 @@ namespace ReverseTunnel.Agent.Streams;
 /// joined to a new connection to the configured target. Data the server sends before the dial
 /// completes waits in the stream (within its window), so dialling first and bridging after loses nothing.
 /// </summary>
-public sealed class StreamForwarder(TargetDialer dialer, ILogger logger) : IDisposable
+/// <param name="dialer">Dials the one configured target.</param>
+/// <param name="logger">Logger.</param>
+/// <param name="bridgeOptions">The bridge's options (IDLE_STREAM_TIMEOUT_SECONDS); null for none.</param>
+public sealed class StreamForwarder(TargetDialer dialer, ILogger logger, SocketBridgeOptions? bridgeOptions = null) : IDisposable
 {
     private readonly ConcurrentDictionary<uint, Task> _running = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -83,7 +86,7 @@ public sealed class StreamForwarder(TargetDialer dialer, ILogger logger) : IDisp
         }
 
         AgentLog.StreamConnected(logger, stream.Id, target);
-        BridgeResult result = await SocketBridge.RunAsync(dial.Socket!, stream).ConfigureAwait(false);
+        BridgeResult result = await SocketBridge.RunAsync(dial.Socket!, stream, bridgeOptions).ConfigureAwait(false);
         AgentLog.StreamEnded(logger, stream.Id, result.Outcome, result.BytesFromSocket, result.BytesToSocket, result.Exception?.Message ?? "-");
     }
 }

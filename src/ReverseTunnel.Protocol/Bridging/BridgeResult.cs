@@ -16,6 +16,9 @@ public enum BridgeOutcome
 
     /// <summary>The bridge was cancelled; both sides were reset.</summary>
     Cancelled,
+
+    /// <summary>No octet moved either way for <see cref="SocketBridgeOptions.IdleTimeout"/>; both sides were reset (RESET Timeout, RST).</summary>
+    IdleTimeout,
 }
 
 /// <summary>The end of one socket ⇄ stream bridge.</summary>

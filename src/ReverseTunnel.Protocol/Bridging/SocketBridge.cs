@@ -13,19 +13,110 @@ namespace ReverseTunnel.Protocol.Bridging;
 public static class SocketBridge
 {
     /// <summary>Runs until both directions end. Disposes <paramref name="socket"/>. Never throws.</summary>
-    public static async Task<BridgeResult> RunAsync(Socket socket, MuxStream stream, CancellationToken cancellationToken = default)
+    public static Task<BridgeResult> RunAsync(Socket socket, MuxStream stream, CancellationToken cancellationToken = default) =>
+        RunAsync(socket, stream, SocketBridgeOptions.Default, cancellationToken);
+
+    /// <summary>Runs until both directions end, with <paramref name="options"/>. Disposes <paramref name="socket"/>. Never throws.</summary>
+    public static async Task<BridgeResult> RunAsync(Socket socket, MuxStream stream, SocketBridgeOptions? options, CancellationToken cancellationToken = default)
     {
-        var state = new BridgeState(socket, stream);
+        options ??= SocketBridgeOptions.Default;
+        var state = new BridgeState(socket, stream, options.IdleTimeout > TimeSpan.Zero ? options.TimeProvider : null);
         using CancellationTokenRegistration cancel = cancellationToken.Register(static s => ((BridgeState)s!).Fail(BridgeOutcome.Cancelled, ErrorCode.Cancel, null), state);
 
         // A reset that arrives after one direction has finished must still tear the socket down.
         _ = stream.Completion.ContinueWith(static (_, s) => ((BridgeState)s!).OnStreamDone(), state, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-        Task upload = SocketToStreamAsync(state);
+        using var watchdogStop = new CancellationTokenSource();
+        Task watchdog = state.Clock is null ? Task.CompletedTask : IdleWatchdogAsync(state, options.IdleTimeout, watchdogStop.Token);
+        Task upload = state.Clock is null ? SocketToStreamAsync(state) : SocketToStreamCountingAsync(state);
         Task download = StreamToSocketAsync(state);
         await Task.WhenAll(upload, download).ConfigureAwait(false);
+        await watchdogStop.CancelAsync().ConfigureAwait(false);
+        await watchdog.ConfigureAwait(false);
         return state.Finish();
+    }
+
+    /// <summary>
+    /// Resets both sides once no octet has moved for <paramref name="timeout"/>. Wakes up every
+    /// quarter of the timeout (at most every second, at least every minute) rather than re-arming a
+    /// timer per octet: a busy stream must not pay for the watchdog.
+    /// </summary>
+    private static async Task IdleWatchdogAsync(BridgeState state, TimeSpan timeout, CancellationToken stop)
+    {
+        TimeProvider clock = state.Clock!;
+        TimeSpan tick = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerMinute));
+        try
+        {
+            while (true)
+            {
+                TimeSpan idle = clock.GetElapsedTime(state.LastActivity);
+                if (idle >= timeout)
+                {
+                    state.Fail(BridgeOutcome.IdleTimeout, ErrorCode.Timeout,
+                        new TimeoutException($"no octet moved either way for {timeout.TotalSeconds:0.#} s (idle stream timeout)"));
+                    return;
+                }
+
+                TimeSpan wait = timeout - idle < tick ? timeout - idle : tick;
+                await Task.Delay(wait, clock, stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Both directions ended first.
+        }
+    }
+
+    /// <summary>
+    /// The socket-to-stream direction when the idle timeout is on: the same as
+    /// <see cref="MuxStream.SendFromSocketAsync"/> (an idle socket holds no buffer: it waits with a
+    /// zero-byte receive) but it records activity, at the price of one copy per read.
+    /// </summary>
+    private static async Task SocketToStreamCountingAsync(BridgeState state)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            while (true)
+            {
+                if (state.Socket.Available == 0)
+                {
+                    await state.Socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+
+                buffer ??= System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+                int read = await state.Socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                state.Touch();
+                await state.Stream.WriteAsync(buffer.AsMemory(0, read)).ConfigureAwait(false);
+                state.BytesFromSocket += read;
+                state.Touch();
+                if (state.Socket.Available == 0)
+                {
+                    // Idle from here on: hand the buffer back rather than pin it while waiting.
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+
+            state.OnSocketEndOfFile();
+        }
+        catch (Exception ex)
+        {
+            state.OnException(ex);
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
     }
 
     private static async Task SocketToStreamAsync(BridgeState state)
@@ -55,6 +146,7 @@ public static class SocketBridge
                     while (sent < segment.Length)
                     {
                         sent += await state.Socket.SendAsync(segment[sent..], SocketFlags.None).ConfigureAwait(false);
+                        state.Touch();
                     }
 
                     state.BytesToSocket += segment.Length;
@@ -82,9 +174,25 @@ public static class SocketBridge
         }
     }
 
-    private sealed class BridgeState(Socket socket, MuxStream stream)
+    private sealed class BridgeState(Socket socket, MuxStream stream, TimeProvider? clock)
     {
         private readonly object _lock = new();
+        private long _lastActivity = clock?.GetTimestamp() ?? 0;
+
+        /// <summary>The idle timeout's clock; null when the timeout is off.</summary>
+        public TimeProvider? Clock { get; } = clock;
+
+        /// <summary>When an octet last moved either way (a <see cref="TimeProvider"/> timestamp).</summary>
+        public long LastActivity => Interlocked.Read(ref _lastActivity);
+
+        /// <summary>Records that octets moved; a no-op without an idle timeout.</summary>
+        public void Touch()
+        {
+            if (Clock is not null)
+            {
+                Interlocked.Exchange(ref _lastActivity, Clock.GetTimestamp());
+            }
+        }
         private bool _failed;
         private BridgeOutcome _outcome = BridgeOutcome.Completed;
         private ErrorCode? _code;
@@ -165,7 +273,9 @@ public static class SocketBridge
             _exception = exception;
             if (outcome != BridgeOutcome.StreamReset)
             {
-                Stream.Reset(code, exception is null ? null : $"Stream {Stream.Id}: the local connection failed: {exception.Message}");
+                Stream.Reset(code, exception is null ? null
+                    : outcome == BridgeOutcome.IdleTimeout ? $"Stream {Stream.Id}: {exception.Message}"
+                    : $"Stream {Stream.Id}: the local connection failed: {exception.Message}");
             }
 
             AbortSocket(Socket);

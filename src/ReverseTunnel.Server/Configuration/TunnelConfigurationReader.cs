@@ -85,7 +85,7 @@ public static class TunnelConfigurationReader
     private static string Describe(Type type)
     {
         Type target = Nullable.GetUnderlyingType(type) ?? type;
-        if (target == typeof(int))
+        if (target == typeof(int) || target == typeof(long))
         {
             return "a whole number";
         }

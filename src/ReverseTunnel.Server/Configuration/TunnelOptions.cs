@@ -77,6 +77,74 @@ public sealed class TunnelOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often the server pings each agent's WebSocket. Default 15 s; range 00:00:00.100..00:10:00.
+    /// With <see cref="KeepAliveTimeout"/> it bounds how long a dead agent (a blackholed connection:
+    /// no FIN, no RST) holds its port: about interval + timeout.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long the server waits for the pong of a ping before it drops the agent's connection.
+    /// Default 15 s; range 00:00:00.100..00:10:00.
+    /// </summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Time a client has to finish the TLS handshake, and then to send the complete request headers of
+    /// its upgrade (Kestrel's HTTPS HandshakeTimeout and Limits.RequestHeadersTimeout): a client that
+    /// trickles its handshake (slowloris) is disconnected after this. Default 10 s; range 00:00:00.500..00:05:00.
+    /// After the upgrade, <c>Session:HelloTimeout</c> bounds the wait for the agent's HELLO.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Failed authentications (401 <c>unknown_token</c>, 400 <c>bad_request</c>) one source address may
+    /// make in a burst before its handshakes are refused with 429 <c>too_many_failures</c>. Default 10;
+    /// range 1..100,000. Successful handshakes never consume it.
+    /// </summary>
+    public int AuthFailureBurst { get; set; } = 10;
+
+    /// <summary>
+    /// Rate at which a source address earns back failed-authentication allowance (token bucket
+    /// refill), per minute. Default 60 (one per second); range 1..60,000.
+    /// </summary>
+    public int AuthFailuresPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Agent sessions this server carries at once (pending upgrades included); beyond it, 503
+    /// <c>too_many_sessions</c>. Default 1,000; range 1..1,000,000. Bounded together with
+    /// <c>Session:SessionWindow</c> by <see cref="MaxBufferedBytes"/>.
+    /// </summary>
+    public int MaxSessions { get; set; } = 1_000;
+
+    /// <summary>
+    /// Sessions one client (one token) may hold at once, over all its ports; beyond it, 429
+    /// <c>too_many_client_sessions</c>. Default 64; range 1..100,000.
+    /// </summary>
+    public int MaxSessionsPerClient { get; set; } = 64;
+
+    /// <summary>
+    /// Tunnel connections one session carries at once on the server side; a connection beyond it is
+    /// reset at once. Default 16,384; range 1..1,000,000. The agent's own limit (its MAX_STREAMS,
+    /// sent in HELLO) applies too: whichever is lower.
+    /// </summary>
+    public int MaxStreamsPerSession { get; set; } = 16_384;
+
+    /// <summary>
+    /// Upper bound of the octets all sessions may make this server buffer: the server refuses to
+    /// start unless <see cref="MaxSessions"/> × (<c>Session:SessionWindow</c> + <c>Session:SendQueueLimit</c>)
+    /// fits in it. Default 10 GiB (10,737,418,240); range 1 MiB..1 TiB.
+    /// </summary>
+    public long MaxBufferedBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// A tunnel connection that moved no octet either way for this long is reset (RESET
+    /// <c>Timeout</c> to the agent, RST to the platform's client). Default 0 = off: TCP connections
+    /// may legitimately idle for hours. Range 0..7 days; when set, at least 1 s.
+    /// </summary>
+    public TimeSpan IdleStreamTimeout { get; set; } = TimeSpan.Zero;
+
     /// <summary>Multiplexing limits and windows of each agent session (section <c>Tunnel:Session</c>).</summary>
     public MuxSessionOptions Session { get; set; } = new();
 

@@ -11,6 +11,10 @@ public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
 {
     private static readonly TimeSpan MaxShutdownTimeout = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan MaxClientsFilePollInterval = TimeSpan.FromHours(1);
+    private const long MinBufferedBytes = 1024 * 1024;
+    private const long MaxBufferedBytesLimit = 1024L * 1024 * 1024 * 1024;
+    private static readonly TimeSpan MinKeepAlive = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxKeepAlive = TimeSpan.FromMinutes(10);
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, TunnelOptions options)
@@ -66,6 +70,21 @@ public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
             problems.Add($"{P}{nameof(options.ClientsFilePollInterval)} is {options.ClientsFilePollInterval}; it must be between 00:00:00 (polling off) and 01:00:00.");
         }
 
+        CheckRange(problems, nameof(options.KeepAliveInterval), options.KeepAliveInterval, MinKeepAlive, MaxKeepAlive);
+        CheckRange(problems, nameof(options.KeepAliveTimeout), options.KeepAliveTimeout, MinKeepAlive, MaxKeepAlive);
+
+        CheckRange(problems, nameof(options.HandshakeTimeout), options.HandshakeTimeout, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(5));
+        CheckRange(problems, nameof(options.AuthFailureBurst), options.AuthFailureBurst, 1, 100_000);
+        CheckRange(problems, nameof(options.AuthFailuresPerMinute), options.AuthFailuresPerMinute, 1, 60_000);
+        CheckRange(problems, nameof(options.MaxSessions), options.MaxSessions, 1, 1_000_000);
+        CheckRange(problems, nameof(options.MaxSessionsPerClient), options.MaxSessionsPerClient, 1, 100_000);
+        CheckRange(problems, nameof(options.MaxStreamsPerSession), options.MaxStreamsPerSession, 1, 1_000_000);
+        CheckRange(problems, nameof(options.MaxBufferedBytes), options.MaxBufferedBytes, MinBufferedBytes, MaxBufferedBytesLimit);
+        if (options.IdleStreamTimeout != TimeSpan.Zero)
+        {
+            CheckRange(problems, nameof(options.IdleStreamTimeout), options.IdleStreamTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));
+        }
+
         if (options.Session is null)
         {
             problems.Add($"{P}{nameof(options.Session)} is missing.");
@@ -73,9 +92,43 @@ public sealed class TunnelOptionsValidator : IValidateOptions<TunnelOptions>
         else
         {
             problems.AddRange(options.Session.Validate(P + nameof(options.Session) + ":"));
+            CheckBufferedBytes(options, problems);
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// The memory the server may be made to buffer is a product of settings; checking it at start
+    /// turns "out of memory under attack" into a configuration error naming the settings.
+    /// </summary>
+    private static void CheckBufferedBytes(TunnelOptions options, List<string> problems)
+    {
+        const string P = TunnelOptions.SectionName + ":";
+        long perSession = (long)options.Session.SessionWindow + options.Session.SendQueueLimit;
+        long worst = perSession * options.MaxSessions;
+        if (options.MaxSessions > 0 && worst > options.MaxBufferedBytes)
+        {
+            problems.Add($"{P}{nameof(options.MaxSessions)} ({options.MaxSessions}) × ({P}Session:SessionWindow ({options.Session.SessionWindow}) + {P}Session:SendQueueLimit ({options.Session.SendQueueLimit})) = {worst} octets, " +
+                $"more than {P}{nameof(options.MaxBufferedBytes)} ({options.MaxBufferedBytes}): that many agents could make the server buffer more than it allows. " +
+                $"Lower {P}{nameof(options.MaxSessions)} or the session window, or raise {P}{nameof(options.MaxBufferedBytes)} if the machine has the memory.");
+        }
+    }
+
+    private static void CheckRange(List<string> problems, string name, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"{TunnelOptions.SectionName}:{name} is {value}; it must be between {min} and {max}.");
+        }
+    }
+
+    private static void CheckRange(List<string> problems, string name, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            problems.Add($"{TunnelOptions.SectionName}:{name} is {value}; it must be between {min:c} and {max:c}.");
+        }
     }
 
     private static void ValidateCertificatePaths(TunnelOptions options, List<string> problems)

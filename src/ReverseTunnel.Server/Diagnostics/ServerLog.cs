@@ -58,6 +58,15 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1024, Level = LogLevel.Warning, Message = "The WebSocket upgrade for client {Client} port {Port} failed.")]
     public static partial void UpgradeFailed(ILogger logger, Exception exception, string client, int port);
 
+    [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "Too many failed handshakes from {RemoteAddress}: refusing its handshakes with 429 too_many_failures (Retry-After {RetryAfter} s). Further refusals are summarised.")]
+    public static partial void TooManyFailures(ILogger logger, IPAddress? remoteAddress, int retryAfter);
+
+    [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "Refused {Count} more handshake(s) with 429 too_many_failures from {Addresses} address(es) in the last {Elapsed}.")]
+    public static partial void TooManyFailuresSummary(ILogger logger, long count, int addresses, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 1036, Level = LogLevel.Warning, Message = "Tunnel port {Port}: the session's stream limit ({Limit}, Tunnel:MaxStreamsPerSession) is reached; {Count} connection(s) reset since the last warning.")]
+    public static partial void StreamLimitReached(ILogger logger, int port, int limit, long count);
+
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information, Message = "Tunnel port {Port} is open on {Address} for client {Client}.")]
     public static partial void TunnelOpened(ILogger logger, int port, IPAddress address, string client);
 

@@ -47,7 +47,8 @@ public sealed class ServerMetrics
         _bytes.Add(bytesFromAgent, new KeyValuePair<string, object?>("direction", "from_agent"));
     }
 
-    internal void StreamRefused() => _streamsRefused.Add(1);
+    /// <param name="reason"><c>stream_limit</c> (Tunnel:MaxStreamsPerSession), <c>no_session</c> or <c>session_refused</c> (closing, or the agent's own limit).</param>
+    internal void StreamRefused(string reason) => _streamsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal void HandshakeRefused(string code) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", code));
 }

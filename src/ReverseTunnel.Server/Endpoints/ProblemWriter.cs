@@ -17,7 +17,11 @@ internal static class ProblemWriter
         response.ContentType = ContentType;
         response.ContentLength = body.Length;
         response.Headers.CacheControl = "no-store";
-        if (problem.Status == StatusCodes.Status401Unauthorized)
+        if (problem.RetryAfterSeconds is { } retryAfter)
+        {
+            response.Headers[HeaderNames.RetryAfter] = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (problem.Status == StatusCodes.Status401Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Bearer realm=\"ws-server\"";
         }

@@ -22,9 +22,6 @@ internal sealed class TunnelEndpoint
     /// <summary>The path agents connect to.</summary>
     public const string Path = "/tunnel";
 
-    // Both sides ping every 15 s and give up after 15 s more: a dead peer is found in about 30 s.
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
-
     private readonly TunnelOptions _options;
     private readonly PortSet _allowedPorts;
     private readonly ClientRegistry _registry;
@@ -32,9 +29,22 @@ internal sealed class TunnelEndpoint
     private readonly ServerMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ILogger _sessionLogger;
+    private readonly AuthFailureLimiter _failures;
+    private readonly FailureLogThrottle _failureLog;
+    private readonly SessionAdmission _admission;
 
-    public TunnelEndpoint(IOptions<TunnelOptions> options, ClientRegistry registry, TunnelManager tunnels, ServerMetrics metrics, ILoggerFactory loggerFactory)
+    public TunnelEndpoint(
+        IOptions<TunnelOptions> options,
+        ClientRegistry registry,
+        TunnelManager tunnels,
+        ServerMetrics metrics,
+        ILoggerFactory loggerFactory,
+        AuthFailureLimiter failures,
+        SessionAdmission admission,
+        TimeProvider time)
     {
+        _failures = failures;
+        _admission = admission;
         _options = options.Value;
         PortSet.TryParse([_options.AllowedPorts], out _allowedPorts, out _);
         _registry = registry;
@@ -42,7 +52,11 @@ internal sealed class TunnelEndpoint
         _metrics = metrics;
         _logger = loggerFactory.CreateLogger<TunnelEndpoint>();
         _sessionLogger = loggerFactory.CreateLogger<MuxSession>();
+        _failureLog = new FailureLogThrottle(_logger, time, FailureLogInterval);
     }
+
+    /// <summary>How often refusals for too many failures are summarised in one log line.</summary>
+    internal static TimeSpan FailureLogInterval { get; } = TimeSpan.FromSeconds(10);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -53,15 +67,28 @@ internal sealed class TunnelEndpoint
             return;
         }
 
+        // Before the headers are even read: an address out of allowance costs no token hashing.
+        System.Net.IPAddress? remote = context.Connection.RemoteIpAddress;
+        if (_failures.IsBlocked(remote))
+        {
+            int retryAfter = _failures.RetryAfterSeconds;
+            _metrics.HandshakeRefused("too_many_failures");
+            _failureLog.Refused(remote, retryAfter);
+            await ProblemWriter.WriteAsync(context, TunnelProblems.TooManyFailures(retryAfter)).ConfigureAwait(false);
+            return;
+        }
+
         problem = TunnelRequest.TryRead(context.Request, out TunnelRequest? request);
         if (problem is not null)
         {
+            _failures.RecordFailure(remote);
             await RefuseAsync(context, problem, client: null).ConfigureAwait(false);
             return;
         }
 
         if (_registry.Current.FindByToken(request!.Token) is not { } client)
         {
+            _failures.RecordFailure(remote);
             await RefuseAsync(context, TunnelProblems.UnknownToken(), client: null).ConfigureAwait(false);
             return;
         }
@@ -72,8 +99,31 @@ internal sealed class TunnelEndpoint
             return;
         }
 
+        AdmissionStatus admission = _admission.TryAdmit(client.Name);
+        if (admission != AdmissionStatus.Admitted)
+        {
+            problem = admission == AdmissionStatus.ServerFull
+                ? TunnelProblems.TooManySessions(_admission.MaxSessions)
+                : TunnelProblems.TooManyClientSessions(_admission.MaxSessionsPerClient);
+            await RefuseAsync(context, problem, client).ConfigureAwait(false);
+            return;
+        }
+
+        string admitted = client.Name;
+        try
+        {
+            await ClaimAndRunAsync(context, request, client).ConfigureAwait(false);
+        }
+        finally
+        {
+            _admission.Release(admitted);
+        }
+    }
+
+    private async Task ClaimAndRunAsync(HttpContext context, TunnelRequest request, ClientRegistration client)
+    {
         ClaimResult claim = _tunnels.TryClaim(request.Port, client, request.Target);
-        problem = claim.Status switch
+        TunnelProblem? problem = claim.Status switch
         {
             ClaimStatus.PortInUse => TunnelProblems.PortInUse(request.Port),
             ClaimStatus.TargetConflict => TunnelProblems.PortServesOtherTarget(request.Port, claim.CurrentTarget ?? "(not given)", request.Target),
@@ -145,8 +195,9 @@ internal sealed class TunnelEndpoint
             webSocket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = ProtocolVersion.SubProtocol,
-                KeepAliveInterval = KeepAlive,
-                KeepAliveTimeout = KeepAlive,
+                // Defaults 15 s + 15 s: a dead agent is found in about 30 s (Tunnel:KeepAlive*).
+                KeepAliveInterval = _options.KeepAliveInterval,
+                KeepAliveTimeout = _options.KeepAliveTimeout,
             }).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or WebSocketException or InvalidOperationException or OperationCanceledException)

@@ -8,7 +8,8 @@ namespace ReverseTunnel.Server.Endpoints;
 /// <param name="Code">Machine-readable code, such as <c>unknown_token</c>.</param>
 /// <param name="Title">Short summary of the kind of problem.</param>
 /// <param name="Detail">What went wrong in this request and how to fix it.</param>
-public sealed record TunnelProblem(int Status, string Code, string Title, string Detail)
+/// <param name="RetryAfterSeconds">The <c>Retry-After</c> header, in seconds; null for none (a 503 then gets 5).</param>
+public sealed record TunnelProblem(int Status, string Code, string Title, string Detail, int? RetryAfterSeconds = null)
 {
     /// <summary>Base of the <c>type</c> URI; the code is appended.</summary>
     public const string TypeBase = "https://reverse-tunnel.dev/errors/";

@@ -45,6 +45,18 @@ internal static class TunnelProblems
     public static TunnelProblem ShuttingDown() => new(StatusCodes.Status503ServiceUnavailable, "shutting_down", "Server shutting down",
         "The server is shutting down. The agent retries and reconnects once it is back.");
 
+    public static TunnelProblem TooManyFailures(int retryAfterSeconds) => new(StatusCodes.Status429TooManyRequests, "too_many_failures", "Too many failed handshakes",
+        $"Too many handshakes from this address failed authentication recently; retry in {retryAfterSeconds} s. Check CLIENT_UUID and TUNNEL_PORT of the agents behind this address.",
+        retryAfterSeconds);
+
+    public static TunnelProblem TooManySessions(int limit) => new(StatusCodes.Status503ServiceUnavailable, "too_many_sessions", "Too many sessions",
+        $"This server carries its maximum of {limit} agent sessions (Tunnel:MaxSessions). The agent retries; the platform operator can add capacity.",
+        5);
+
+    public static TunnelProblem TooManyClientSessions(int limit) => new(StatusCodes.Status429TooManyRequests, "too_many_client_sessions", "Too many sessions for this client",
+        $"This token already holds its maximum of {limit} sessions (Tunnel:MaxSessionsPerClient). Stop agents of this token that are no longer needed, or ask the platform operator to raise the limit.",
+        30);
+
     private static TunnelProblem VersionProblem(string detail) =>
         new(StatusCodes.Status426UpgradeRequired, "protocol_version_mismatch", "Protocol version mismatch", detail);
 }

@@ -17,7 +17,9 @@ internal static class KestrelSetup
         // Agents send a handful of small headers; nothing here takes a request body.
         kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         kestrel.Limits.MaxRequestHeaderCount = 64;
-        kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+        // Slowloris: a client that trickles its headers is cut off after Tunnel:HandshakeTimeout
+        // (checked on Kestrel's 1 s heartbeat), before any tunnel code sees the request.
+        kestrel.Limits.RequestHeadersTimeout = options.HandshakeTimeout;
         kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(60);
         kestrel.Limits.MaxRequestBodySize = 64 * 1024;
 
@@ -31,7 +33,7 @@ internal static class KestrelSetup
             {
                 https.ServerCertificate = certificates.Load();
                 https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                https.HandshakeTimeout = TimeSpan.FromSeconds(10);
+                https.HandshakeTimeout = options.HandshakeTimeout;
             });
         });
     }

@@ -90,6 +90,8 @@ public static class ServerApplication
         services.AddSingleton<ServerCertificateProvider>();
         services.AddSingleton<ClientRegistry>();
         services.AddSingleton<TunnelManager>();
+        services.AddSingleton<AuthFailureLimiter>();
+        services.AddSingleton<SessionAdmission>();
         services.AddSingleton<TunnelEndpoint>();
         services.AddHostedService<ListeningAnnouncer>();
         services.AddHostedService<TunnelShutdownService>();

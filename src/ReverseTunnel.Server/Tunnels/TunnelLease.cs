@@ -12,6 +12,7 @@ namespace ReverseTunnel.Server.Tunnels;
 public sealed class TunnelLease
 {
     private readonly TaskCompletionSource<MuxSession?> _session = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _streams;
 
     internal TunnelLease(TunnelListener listener, ClientRegistration client, string target, bool pending)
     {
@@ -50,6 +51,27 @@ public sealed class TunnelLease
 
     /// <summary>Released: the session ended or never came. Guarded by the manager's lock.</summary>
     internal bool Ended { get; private set; }
+
+    /// <summary>Counts a connection of this lease's session; false (nothing counted) at <paramref name="max"/>.</summary>
+    internal bool TryAddStream(int max)
+    {
+        while (true)
+        {
+            int current = Volatile.Read(ref _streams);
+            if (current >= max)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _streams, current + 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Uncounts a connection counted by <see cref="TryAddStream"/>.</summary>
+    internal void RemoveStream() => Interlocked.Decrement(ref _streams);
 
     internal bool TrySetSession(MuxSession session) => _session.TrySetResult(session);
 

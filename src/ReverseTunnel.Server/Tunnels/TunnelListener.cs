@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -25,6 +26,9 @@ public sealed class TunnelListener : IDisposable
     private static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
 
+    // At most one Warning per this interval while the stream limit is hit.
+    private static readonly TimeSpan LimitWarningInterval = TimeSpan.FromSeconds(10);
+
     private readonly Socket _socket;
     private readonly ILogger _logger;
     private readonly ServerMetrics _metrics;
@@ -32,6 +36,10 @@ public sealed class TunnelListener : IDisposable
     private readonly ConcurrentDictionary<Task, bool> _connections = new();
     private readonly Func<Socket, CancellationToken, ValueTask<Socket>> _accept;
     private readonly Action<TunnelListener, Exception> _failed;
+    private readonly StreamLimits _limits;
+    private readonly Lock _limitLogLock = new();
+    private long _limitLoggedAt;
+    private long _limitRefusals;
     private volatile TunnelLease _lease;
     private int _disposed;
 
@@ -42,6 +50,7 @@ public sealed class TunnelListener : IDisposable
     /// <param name="metrics">Metrics.</param>
     /// <param name="failed">Called once when the listening socket itself is unusable; the listener is disposed by then.</param>
     /// <param name="accept">Accepts one connection; null for <see cref="Socket.AcceptAsync(CancellationToken)"/>. A seam for tests to inject accept errors.</param>
+    /// <param name="limits">Streams per session and the bridge's idle timeout; null for the defaults.</param>
     internal TunnelListener(
         Socket socket,
         ClientRegistration client,
@@ -49,8 +58,10 @@ public sealed class TunnelListener : IDisposable
         ILogger logger,
         ServerMetrics metrics,
         Action<TunnelListener, Exception> failed,
-        Func<Socket, CancellationToken, ValueTask<Socket>>? accept = null)
+        Func<Socket, CancellationToken, ValueTask<Socket>>? accept = null,
+        StreamLimits? limits = null)
     {
+        _limits = limits ?? StreamLimits.Default;
         _socket = socket;
         _logger = logger;
         _metrics = metrics;
@@ -174,29 +185,78 @@ public sealed class TunnelListener : IDisposable
     {
         string? remote = connection.RemoteEndPoint?.ToString();
         MuxStream stream;
+        TunnelLease? counted = null;
         try
         {
             connection.NoDelay = true;
-            MuxSession session = await WaitForSessionAsync().ConfigureAwait(false)
-                ?? throw new SessionClosedException("no agent session serves the port");
+            (TunnelLease lease, MuxSession? session) = await WaitForSessionAsync().ConfigureAwait(false);
+            if (session is null)
+            {
+                Refuse(connection, remote, "no_session", "no agent session serves the port");
+                return;
+            }
+
+            if (!lease.TryAddStream(_limits.MaxStreamsPerSession))
+            {
+                // This session's limit, not the port's: the next session (a reconnect) starts afresh.
+                Refuse(connection, remote, "stream_limit", $"the session carries its maximum of {_limits.MaxStreamsPerSession} connections (Tunnel:MaxStreamsPerSession)");
+                WarnStreamLimit();
+                return;
+            }
+
+            counted = lease;
             stream = await session.OpenStreamAsync(_closed.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SessionClosedException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
-            // Reset, not FIN: the caller must not mistake the refusal for an empty response.
-            _metrics.StreamRefused();
-            ServerLog.ConnectionRefused(_logger, Port, remote, ex.Message);
-            Reset(connection);
+            counted?.RemoveStream();
+            Refuse(connection, remote, "session_refused", ex.Message);
             return;
         }
 
-        _metrics.StreamOpened();
-        BridgeResult result = await SocketBridge.RunAsync(connection, stream).ConfigureAwait(false);
-        _metrics.StreamClosed(result.BytesFromSocket, result.BytesToSocket);
-        ServerLog.ConnectionEnded(_logger, Port, stream.Id, result.Outcome, result.BytesFromSocket, result.BytesToSocket);
+        try
+        {
+            _metrics.StreamOpened();
+            BridgeResult result = await SocketBridge.RunAsync(connection, stream, _limits.Bridge).ConfigureAwait(false);
+            _metrics.StreamClosed(result.BytesFromSocket, result.BytesToSocket);
+            ServerLog.ConnectionEnded(_logger, Port, stream.Id, result.Outcome, result.BytesFromSocket, result.BytesToSocket);
+        }
+        finally
+        {
+            counted.RemoveStream();
+        }
     }
 
-    private async Task<MuxSession?> WaitForSessionAsync()
+    /// <summary>Resets the connection (not FIN: the caller must not mistake the refusal for an empty response).</summary>
+    private void Refuse(Socket connection, string? remote, string reason, string message)
+    {
+        _metrics.StreamRefused(reason);
+        ServerLog.ConnectionRefused(_logger, Port, remote, message);
+        Reset(connection);
+    }
+
+    /// <summary>
+    /// One Warning per 10 s at most while the limit is hit (each refusal is at Debug): a client
+    /// flooding the port must not flood the log too.
+    /// </summary>
+    private void WarnStreamLimit()
+    {
+        long count = Interlocked.Increment(ref _limitRefusals);
+        lock (_limitLogLock)
+        {
+            if (_limitLoggedAt != 0 && Stopwatch.GetElapsedTime(_limitLoggedAt) < LimitWarningInterval)
+            {
+                return;
+            }
+
+            _limitLoggedAt = Stopwatch.GetTimestamp();
+            count = Interlocked.Exchange(ref _limitRefusals, 0);
+        }
+
+        ServerLog.StreamLimitReached(_logger, Port, _limits.MaxStreamsPerSession, count);
+    }
+
+    private async Task<(TunnelLease Lease, MuxSession? Session)> WaitForSessionAsync()
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
         deadline.CancelAfter(SessionWait);
@@ -206,13 +266,13 @@ public sealed class TunnelListener : IDisposable
             MuxSession? session = await lease.SessionTask.WaitAsync(deadline.Token).ConfigureAwait(false);
             if (session is not null || _closed.IsCancellationRequested)
             {
-                return session;
+                return (lease, session);
             }
 
             if (ReferenceEquals(lease, _lease))
             {
                 // The lease ended without a session and no other took its place.
-                return null;
+                return (lease, null);
             }
         }
     }

@@ -35,6 +35,7 @@ public sealed class TunnelManager : IDisposable
     private readonly ClientRegistry _registry;
     private readonly ILogger _logger;
     private readonly ServerMetrics _metrics;
+    private readonly StreamLimits _streamLimits;
     private bool _stopping;
     private Task? _shutdown;
 
@@ -43,6 +44,9 @@ public sealed class TunnelManager : IDisposable
     {
         _bindAddress = IPAddress.Parse(options.Value.TunnelBindAddress);
         _replaceDrain = options.Value.ShutdownTimeout < MaxReplaceDrain ? options.Value.ShutdownTimeout : MaxReplaceDrain;
+        _streamLimits = new StreamLimits(
+            options.Value.MaxStreamsPerSession,
+            new Protocol.Bridging.SocketBridgeOptions { IdleTimeout = options.Value.IdleStreamTimeout });
         _registry = registry;
         _metrics = metrics;
         _logger = logger;
@@ -109,7 +113,7 @@ public sealed class TunnelManager : IDisposable
                 return new ClaimResult(ClaimStatus.PortUnavailable, Error: $"{ex.SocketErrorCode}: {ex.Message}");
             }
 
-            listener = new TunnelListener(socket, client, target, _logger, _metrics, OnListenerFailed, AcceptOverride);
+            listener = new TunnelListener(socket, client, target, _logger, _metrics, OnListenerFailed, AcceptOverride, _streamLimits);
             _listeners.Add(port, listener);
             ServerLog.TunnelOpened(_logger, port, listener.Address, client.Name);
             return new ClaimResult(ClaimStatus.Claimed, listener.CurrentLease);

@@ -26,10 +26,31 @@ internal sealed class FakeAgent : IAsyncDisposable
 
     public Task<SessionEnd> Run { get; }
 
-    public static async Task<FakeAgent> ConnectAsync(TestServer server, string token, int port, MuxSessionOptions? options = null, string target = "jira.internal:8080")
+    public static async Task<FakeAgent> ConnectAsync(TestServer server, string token, int port, MuxSessionOptions? options = null, string target = "jira.internal:8080", System.Net.IPAddress? localAddress = null)
     {
         var webSocket = new ClientWebSocket();
-        webSocket.Options.RemoteCertificateValidationCallback = server.PinnedCertificate;
+        HttpMessageInvoker? invoker = null;
+        if (localAddress is null)
+        {
+            webSocket.Options.RemoteCertificateValidationCallback = server.PinnedCertificate;
+        }
+        else
+        {
+            // Another source address (127.0.0.2...): the whole of 127/8 reaches the loopback listener.
+            var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, ct) =>
+                {
+                    var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                    socket.Bind(new System.Net.IPEndPoint(localAddress, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                },
+            };
+            handler.SslOptions.RemoteCertificateValidationCallback = server.PinnedCertificate;
+            invoker = new HttpMessageInvoker(handler);
+        }
+
         webSocket.Options.AddSubProtocol(ProtocolVersion.SubProtocol);
         webSocket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
         webSocket.Options.SetRequestHeader("X-Tunnel-Port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -37,7 +58,9 @@ internal sealed class FakeAgent : IAsyncDisposable
         webSocket.Options.CollectHttpResponseDetails = true;
         try
         {
-            await webSocket.ConnectAsync(server.TunnelUri, CancellationToken.None).WaitAsync(TestTimeouts.Default);
+            await (invoker is null
+                ? webSocket.ConnectAsync(server.TunnelUri, CancellationToken.None)
+                : webSocket.ConnectAsync(server.TunnelUri, invoker, CancellationToken.None)).WaitAsync(TestTimeouts.Default);
         }
         catch
         {

@@ -1,0 +1,19 @@
+namespace ReverseTunnel.Protocol.Bridging;
+
+/// <summary>Optional behaviour of <see cref="SocketBridge"/>; the defaults keep plain TCP semantics.</summary>
+public sealed class SocketBridgeOptions
+{
+    /// <summary>The defaults: no idle timeout.</summary>
+    public static SocketBridgeOptions Default { get; } = new();
+
+    /// <summary>
+    /// When neither direction has moved an octet for this long, the stream is reset with
+    /// <see cref="Framing.ErrorCode.Timeout"/> and the socket aborted with RST. Default
+    /// <see cref="TimeSpan.Zero"/> = off: TCP connections may legitimately idle for hours.
+    /// Checked with a resolution of about a quarter of the timeout.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The clock of <see cref="IdleTimeout"/>; tests may pass a fake one. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -74,9 +74,9 @@ public sealed class AgentOptions
     /// <summary>
     /// Streams (tunnelled connections) the server may have open on this agent at once
     /// (<c>MAX_STREAMS</c>), sent to the server in HELLO: an OPEN beyond it is refused with RESET
-    /// RefusedStream before anything is dialled. Default 4,096; range 1-65,536.
+    /// RefusedStream before anything is dialled. Default 16,384 (the server's default per-session cap; 10,000 idle connections through one agent must fit); range 1-65,536.
     /// </summary>
-    public int MaxStreams { get; init; } = 4_096;
+    public int MaxStreams { get; init; } = 16_384;
 
     /// <summary>
     /// A tunnelled connection that moved no octet either way for this long is reset

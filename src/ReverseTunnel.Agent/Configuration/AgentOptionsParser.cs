@@ -63,7 +63,7 @@ public static class AgentOptionsParser
         int dialTimeout = Seconds(errors, AgentSettings.DialTimeoutSeconds, Raw(AgentSettings.DialTimeoutSeconds), 10, 1, 300);
         int maxDelay = Seconds(errors, AgentSettings.ReconnectMaxDelaySeconds, Raw(AgentSettings.ReconnectMaxDelaySeconds), 30, 30, 60);
         int keepAlive = Seconds(errors, AgentSettings.KeepAliveSeconds, Raw(AgentSettings.KeepAliveSeconds), 15, 2, 300);
-        int maxStreams = Number(errors, AgentSettings.MaxStreams, Raw(AgentSettings.MaxStreams), 4_096, 1, 65_536);
+        int maxStreams = Number(errors, AgentSettings.MaxStreams, Raw(AgentSettings.MaxStreams), 16_384, 1, 65_536);
         int idleTimeout = Seconds(errors, AgentSettings.IdleStreamTimeoutSeconds, Raw(AgentSettings.IdleStreamTimeoutSeconds), 0, 0, 604_800);
         if (insecure && pin is not null)
         {

@@ -65,7 +65,7 @@ public static class AgentSettings
 
     /// <summary>Concurrent streams the server may open.</summary>
     public static readonly AgentSetting MaxStreams = new(
-        "MAX_STREAMS", "--max-streams", "Connections (1-65536) the tunnel may carry at once; more are refused at once, before any dial.", "4096");
+        "MAX_STREAMS", "--max-streams", "Connections (1-65536) the tunnel may carry at once; more are refused at once, before any dial.", "16384");
 
     /// <summary>Idle stream timeout.</summary>
     public static readonly AgentSetting IdleStreamTimeoutSeconds = new(

@@ -21,6 +21,11 @@ public static class SocketBridge
     {
         options ??= SocketBridgeOptions.Default;
         var state = new BridgeState(socket, stream, options.IdleTimeout > TimeSpan.Zero ? options.TimeProvider : null);
+
+        // While the bridge runs, an abortive close is the default: if this process dies (OOM kill,
+        // crash), the kernel then resets the connection instead of sending a FIN that would make a
+        // truncated transfer look complete. A clean end turns lingering back on just before closing.
+        SetLinger(socket, abortive: true);
         using CancellationTokenRegistration cancel = cancellationToken.Register(static s => ((BridgeState)s!).Fail(BridgeOutcome.Cancelled, ErrorCode.Cancel, null), state);
 
         // A reset that arrives after one direction has finished must still tear the socket down.
@@ -291,6 +296,7 @@ public static class SocketBridge
 
             if (!failed)
             {
+                SetLinger(Socket, abortive: false);
                 Socket.Dispose();
             }
 
@@ -299,16 +305,21 @@ public static class SocketBridge
 
         private static void AbortSocket(Socket socket)
         {
-            try
-            {
-                // Linger 0 makes close send RST: the other end sees a reset, never a clean end.
-                socket.LingerState = new LingerOption(true, 0);
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-            }
-
+            // Linger 0 makes close send RST: the other end sees a reset, never a clean end.
+            SetLinger(socket, abortive: true);
             socket.Dispose();
+        }
+    }
+
+    private static void SetLinger(Socket socket, bool abortive)
+    {
+        try
+        {
+            socket.LingerState = abortive ? new LingerOption(true, 0) : new LingerOption(false, 0);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Already closed: nothing left to decide.
         }
     }
 }

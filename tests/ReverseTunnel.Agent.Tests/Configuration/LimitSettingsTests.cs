@@ -30,7 +30,7 @@ public sealed class LimitSettingsTests
         AgentOptions options = AgentOptionsParser.Parse([], Environment()).Options!;
 
         Assert.Equal(TimeSpan.FromSeconds(15), options.KeepAlive);
-        Assert.Equal(4_096, options.MaxStreams);
+        Assert.Equal(16_384, options.MaxStreams);
         Assert.Equal(TimeSpan.Zero, options.IdleStreamTimeout);
     }
 

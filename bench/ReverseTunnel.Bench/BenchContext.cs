@@ -1,0 +1,55 @@
+using ReverseTunnel.Bench.Paths;
+using ReverseTunnel.Bench.Report;
+using ReverseTunnel.Bench.Targets;
+
+namespace ReverseTunnel.Bench;
+
+/// <summary>What every figure needs: the options, the targets, where results go, which repetition this is.</summary>
+internal sealed class BenchContext(BenchOptions options, TargetSet targets, Results results)
+{
+    public BenchOptions Options { get; } = options;
+
+    public TargetSet Targets { get; } = targets;
+
+    public Results Results { get; } = results;
+
+    public int Rep { get; set; }
+
+    public void Log(string message) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] rep {Rep}: {message}");
+
+    /// <summary>
+    /// Runs one measurement; a failure is recorded for <paramref name="figures"/> on the path (with
+    /// the path's own diagnostics if one of its processes died) and the bench goes on.
+    /// </summary>
+    public async Task<bool> MeasureAsync(IForwardingPath path, string what, Func<Task> measure, params Figure[] figures)
+    {
+        try
+        {
+            path.EnsureAlive();
+            await measure();
+            return true;
+        }
+        catch (Exception e)
+        {
+            string message = e.Message;
+            try
+            {
+                path.EnsureAlive();
+            }
+            catch (InvalidOperationException dead)
+            {
+                message += "\n" + dead.Message;
+            }
+
+            Log($"FAILED {what} on {path.Kind.Label()}: {message}");
+            foreach (Figure figure in figures)
+            {
+                Results.Fail(figure, path.Kind, $"rep {Rep}: {what}: {FirstLine(message)}");
+            }
+
+            return false;
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0];
+}

@@ -1,0 +1,71 @@
+using ReverseTunnel.Bench.Infra;
+using ReverseTunnel.Bench.Paths;
+using ReverseTunnel.Bench.Report;
+using ReverseTunnel.Bench.Targets;
+
+namespace ReverseTunnel.Bench.Figures;
+
+/// <summary>
+/// Figures 3 and 4: wrk against nginx's 1 KiB file, keep-alive (-t2 -c64, req/s and p99) and one
+/// request per connection (-t2 -c32 with Connection: close, req/s = new connections per second).
+/// </summary>
+internal static class HttpLoad
+{
+    public static async Task RunAsync(BenchContext ctx, IReadOnlyList<IForwardingPath> paths)
+    {
+        foreach (IForwardingPath path in paths)
+        {
+            await RunOneAsync(ctx, path, keepAlive: true);
+        }
+
+        foreach (IForwardingPath path in paths)
+        {
+            await RunOneAsync(ctx, path, keepAlive: false);
+        }
+    }
+
+    private static async Task RunOneAsync(BenchContext ctx, IForwardingPath path, bool keepAlive)
+    {
+        string what = keepAlive ? "wrk keep-alive" : "wrk Connection: close";
+        ctx.Log($"{what} through {path.Kind.Label()}");
+        int seconds = ctx.Options.WrkSeconds;
+        var args = new List<string> { "-t2", keepAlive ? "-c64" : "-c32", $"-d{seconds}s", "--latency" };
+        if (!keepAlive)
+        {
+            args.AddRange(["-H", "Connection: close"]);
+        }
+
+        args.Add($"http://127.0.0.1:{path.PortFor(TargetKind.Http)}{NginxTarget.Resource}");
+        Figure[] figures = keepAlive ? [Figure.HttpRps, Figure.HttpP99] : [Figure.NewConns];
+        await ctx.MeasureAsync(path, what, async () =>
+        {
+            var (code, stdout, output) = await ToolProcess.RunAsync("wrk", args, TimeSpan.FromSeconds(seconds + 30));
+            if (code != 0)
+            {
+                throw new InvalidOperationException($"wrk exited with {code}: {output}");
+            }
+
+            WrkOutput wrk = WrkOutput.Parse(stdout);
+            if (wrk.Requests == 0)
+            {
+                throw new InvalidOperationException($"wrk completed no request: {output}");
+            }
+
+            if (wrk.Errors is not null)
+            {
+                ctx.Results.Note($"rep {ctx.Rep}, {path.Kind.Label()}, {what}: {wrk.Errors} (of {wrk.Requests} requests)");
+            }
+
+            if (keepAlive)
+            {
+                ctx.Results.Add(Figure.HttpRps, path.Kind, wrk.RequestsPerSecond);
+                ctx.Results.Add(Figure.HttpP99, path.Kind, wrk.P99Milliseconds);
+            }
+            else
+            {
+                ctx.Results.Add(Figure.NewConns, path.Kind, wrk.RequestsPerSecond);
+            }
+        }, figures);
+        await Task.Delay(1000);
+    }
+}

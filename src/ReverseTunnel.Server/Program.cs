@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ReverseTunnel.Protocol.Bridging;
 using ReverseTunnel.Server.Configuration;
 using ReverseTunnel.Server.Diagnostics;
 using ReverseTunnel.Server.Hosting;
@@ -10,6 +11,7 @@ if (args.Length > 0 && args[0] == HashTokenCommand.Name)
     return HashTokenCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
 }
 
+InlineSocketCompletions.EnableUnlessConfigured();
 WebApplication app;
 try
 {

@@ -17,6 +17,7 @@ namespace ReverseTunnel.Protocol.Multiplexing;
 public sealed partial class MuxStream
 {
     private static readonly PipeOptions InboundPipeOptions = new(
+        readerScheduler: PipeScheduler.Inline, // The consumer runs on the read loop: no thread hop per frame.
         pauseWriterThreshold: 0, // Never block the session's read loop: credit already bounds what can arrive.
         resumeWriterThreshold: 0,
         minimumSegmentSize: 16 * 1024,

@@ -35,6 +35,8 @@ public sealed partial class MuxStream
     private bool _finReceived;
     private bool _inputDone;
     private bool _closed;
+    private bool _writerOwnedByReadLoop;
+    private bool _writerCompleted;
     private volatile StreamResetException? _reset;
 
     internal MuxStream(MuxSession session, uint id, int sendWindow, int receiveWindow)
@@ -99,48 +101,77 @@ public sealed partial class MuxStream
         }
     }
 
-    /// <summary>Called by the session's read loop. Returns false when the peer overran the window.</summary>
+    /// <summary>Called by the session's read loop, the only writer of the input pipe.</summary>
+    /// <remarks>
+    /// No lock is held while the pipe is written or flushed: the reader runs inline on the flush
+    /// (<see cref="InboundPipeOptions"/>), and a bridge that calls back into this stream under its own
+    /// lock would otherwise deadlock with it (seen as a hung iperf3 -P 8 run through the tunnel).
+    /// </remarks>
     internal void OnData(in ReadOnlySequence<byte> payload, bool endStream)
     {
         int length = (int)payload.Length;
+        (ErrorCode Code, string Message)? violation = null;
+        bool accepted = false;
         lock (_lock)
         {
             if (_reset is not null || _inputDone)
             {
-                _session.ReturnSessionCredit(length);
-                return;
+                // Dropped below; its credit comes back.
+            }
+            else if (_finReceived)
+            {
+                violation = (ErrorCode.ProtocolError, $"Stream {Id} received DATA after the peer's FIN.");
+            }
+            else if (length > _receiveCredit)
+            {
+                violation = (ErrorCode.FlowControlError, $"Stream {Id} received {length} octets with only {_receiveCredit} of credit.");
+            }
+            else
+            {
+                accepted = true;
+                _receiveCredit -= length;
+                _buffered += length;
+                _finReceived = endStream;
+                _writerOwnedByReadLoop = true; // Abort leaves completing the pipe to us meanwhile.
+            }
+        }
+
+        if (!accepted)
+        {
+            _session.ReturnSessionCredit(length);
+            if (violation is { } v)
+            {
+                Reset(v.Code, v.Message);
             }
 
-            if (_finReceived)
-            {
-                _session.ReturnSessionCredit(length);
-                Reset(ErrorCode.ProtocolError, $"Stream {Id} received DATA after the peer's FIN.");
-                return;
-            }
+            return;
+        }
 
-            if (length > _receiveCredit)
-            {
-                _session.ReturnSessionCredit(length);
-                Reset(ErrorCode.FlowControlError, $"Stream {Id} received {length} octets with only {_receiveCredit} of credit.");
-                return;
-            }
+        PipeWriter writer = _inbound.Writer;
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            writer.Write(segment.Span);
+        }
 
-            _receiveCredit -= length;
-            _buffered += length;
-            PipeWriter writer = _inbound.Writer;
-            foreach (ReadOnlyMemory<byte> segment in payload)
-            {
-                writer.Write(segment.Span);
-            }
+        // With pauseWriterThreshold 0 a flush never waits, so the read loop never blocks here.
+        ValueTask<FlushResult> flush = writer.FlushAsync();
+        flush.GetAwaiter().GetResult();
+        if (endStream)
+        {
+            writer.Complete();
+        }
 
-            // With pauseWriterThreshold 0 a flush never waits, so the read loop never blocks here.
-            ValueTask<FlushResult> flush = writer.FlushAsync();
-            flush.GetAwaiter().GetResult();
-            if (endStream)
-            {
-                _finReceived = true;
-                writer.Complete();
-            }
+        StreamResetException? resetMeanwhile;
+        lock (_lock)
+        {
+            _writerOwnedByReadLoop = false;
+            resetMeanwhile = endStream || _writerCompleted ? null : _reset;
+            _writerCompleted |= endStream || resetMeanwhile is not null;
+        }
+
+        if (resetMeanwhile is not null)
+        {
+            writer.Complete(resetMeanwhile);
         }
 
         if (endStream)
@@ -227,6 +258,7 @@ public sealed partial class MuxStream
     private bool Abort(StreamResetException reason)
     {
         long buffered;
+        bool completeWriter;
         lock (_lock)
         {
             if (_reset is not null || _closed)
@@ -238,13 +270,20 @@ public sealed partial class MuxStream
             _closed = true;
             buffered = _buffered;
             _buffered = 0;
+
+            // Only one thread may touch the pipe's writer: if the read loop is writing, it completes it.
+            completeWriter = !_writerOwnedByReadLoop && !_writerCompleted;
+            _writerCompleted |= completeWriter;
         }
 
         _session.ReturnSessionCredit((int)buffered);
         _sendCredit.Close(reason);
         CancelWaiters();
         _inbound.Reader.CancelPendingRead();
-        _inbound.Writer.Complete(reason);
+        if (completeWriter)
+        {
+            _inbound.Writer.Complete(reason);
+        }
         _session.OnStreamClosed(this);
         _completion.TrySetResult();
         return true;

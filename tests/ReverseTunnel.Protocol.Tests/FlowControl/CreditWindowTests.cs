@@ -107,4 +107,65 @@ public class CreditWindowTests
         Assert.True(window.TryAcquireExactly(10));
         Assert.Equal(0, window.Available);
     }
+
+    [Fact]
+    public async Task Release_WhileTheServedWaitersTokenIsCancelled_NeitherSideBlocksAndNoCreditIsLost()
+    {
+        // Regression: ServeWaiters disposed the served waiter's registration under its lock while the
+        // cancellation callback, already running, waited for that lock: both threads hung forever.
+        // The race window is narrow, so it is run many times on two dedicated threads.
+        const int Iterations = 20_000;
+        using var start = new Barrier(2);
+        var window = new CreditWindow(0);
+        var outcomes = new int[2]; // [0] served, [1] cancelled
+        var cancelSources = new CancellationTokenSource[Iterations];
+        var waiters = new Task<int>[Iterations];
+        for (int i = 0; i < Iterations; i++)
+        {
+            cancelSources[i] = new CancellationTokenSource();
+        }
+
+        var canceller = new Thread(() =>
+        {
+            for (int i = 0; i < Iterations; i++)
+            {
+                start.SignalAndWait();
+                cancelSources[i].Cancel();
+                start.SignalAndWait();
+            }
+        }) { IsBackground = true };
+        var releaser = new Thread(() =>
+        {
+            for (int i = 0; i < Iterations; i++)
+            {
+                waiters[i] = window.AcquireAsync(10, cancelSources[i].Token).AsTask();
+                start.SignalAndWait();
+                window.Release(10);
+                start.SignalAndWait();
+            }
+        }) { IsBackground = true };
+        canceller.Start();
+        releaser.Start();
+
+        bool finished = await Task.Run(() => canceller.Join(TestTimeout.Value) && releaser.Join(TestTimeout.Value));
+
+        Assert.True(finished, "Release and a cancellation callback deadlocked on the window's lock.");
+        long granted = 0;
+        foreach (Task<int> waiter in waiters)
+        {
+            try
+            {
+                granted += await waiter.WithTimeout();
+                outcomes[0]++;
+            }
+            catch (OperationCanceledException)
+            {
+                outcomes[1]++;
+            }
+        }
+
+        // Every release was either granted to its waiter or left in the window: none vanished.
+        Assert.Equal(10L * Iterations, granted + window.Available);
+        Assert.Equal(Iterations, outcomes[0] + outcomes[1]);
+    }
 }

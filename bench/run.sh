@@ -48,11 +48,17 @@ fi
 ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "bench: ulimit -n $(ulimit -n)"
 
-# 3. Release builds of ws-server, ws-agent and the bench.
+# 3. dotnet-stack, so that a measurement that hangs leaves the processes' thread stacks behind.
+if [ ! -x bench/.tools/dotnet-stack ]; then
+  dotnet tool install --tool-path bench/.tools dotnet-stack --version 10.0.750501 >/dev/null \
+    || echo "bench: could not install dotnet-stack; a hang will be reported without stacks"
+fi
+
+# 4. Release builds of ws-server, ws-agent and the bench.
 for project in src/ReverseTunnel.Server src/ReverseTunnel.Agent bench/ReverseTunnel.Bench; do
   echo "bench: dotnet build -c Release $project"
   dotnet build -c Release "$project" -v quiet -nologo -clp:ErrorsOnly
 done
 
-# 4. The bench itself (it kills every process it started on exit, failure or Ctrl-C).
+# 5. The bench itself (it kills every process it started on exit, failure or Ctrl-C).
 dotnet bench/ReverseTunnel.Bench/bin/Release/net10.0/ReverseTunnel.Bench.dll "$@"

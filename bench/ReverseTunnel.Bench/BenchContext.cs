@@ -42,6 +42,12 @@ internal sealed class BenchContext(BenchOptions options, TargetSet targets, Resu
             }
 
             Log($"FAILED {what} on {path.Kind.Label()}: {message}");
+            string diagnostics = Path.Combine(Path.GetTempPath(), $"tunnel-bench-diagnostics-{Environment.ProcessId}", $"rep{Rep}-{path.Kind}-{Sanitize(what)}");
+            if (await path.SaveDiagnosticsAsync(diagnostics) is { } excerpt)
+            {
+                Log($"diagnostics in {diagnostics}; {excerpt}");
+            }
+
             foreach (Figure figure in figures)
             {
                 Results.Fail(figure, path.Kind, $"rep {Rep}: {what}: {FirstLine(message)}");
@@ -52,4 +58,6 @@ internal sealed class BenchContext(BenchOptions options, TargetSet targets, Resu
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0];
+
+    private static string Sanitize(string text) => new(text.Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray());
 }

@@ -19,4 +19,10 @@ internal interface IForwardingPath : IAsyncDisposable
 
     /// <summary>Throws, with the process's output, if a process of the path has died.</summary>
     void EnsureAlive();
+
+    /// <summary>
+    /// After a failed measurement: writes what may explain it (process output, thread stacks) into
+    /// <paramref name="directory"/> and returns a short excerpt for the console, or null if the path has nothing to say.
+    /// </summary>
+    Task<string?> SaveDiagnosticsAsync(string directory) => Task.FromResult<string?>(null);
 }

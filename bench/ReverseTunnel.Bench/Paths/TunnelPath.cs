@@ -87,6 +87,31 @@ internal sealed class TunnelPath : IForwardingPath
         }
     }
 
+    public async Task<string?> SaveDiagnosticsAsync(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var excerpt = new System.Text.StringBuilder();
+        var processes = new List<ChildProcess> { _server };
+        processes.AddRange(_agents.Values.Select(a => a.Agent));
+        foreach (ChildProcess process in processes)
+        {
+            string file = string.Concat(process.Name.Split(Path.GetInvalidFileNameChars()).Select(p => p.Replace(' ', '-')));
+            File.WriteAllText(Path.Combine(directory, file + ".log"), process.Output);
+            if (!process.Exited.IsCompleted)
+            {
+                string stacks = await StackDump.CaptureAsync(process.Id);
+                File.WriteAllText(Path.Combine(directory, file + ".stacks.txt"), stacks);
+                string ours = StackDump.OurThreads(stacks);
+                if (ours.Length > 0)
+                {
+                    excerpt.Append($"{process.Name}: threads in tunnel code:\n{ours}\n");
+                }
+            }
+        }
+
+        return excerpt.Length > 0 ? excerpt.ToString() : null;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach ((ChildProcess agent, _) in _agents.Values)

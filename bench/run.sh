@@ -60,5 +60,14 @@ for project in src/ReverseTunnel.Server src/ReverseTunnel.Agent bench/ReverseTun
   dotnet build -c Release "$project" -v quiet -nologo -clp:ErrorsOnly
 done
 
+# The agent as shipped (its Dockerfile): Native AOT, linked by clang.
+if ! command -v clang >/dev/null && ! command -v clang-14 >/dev/null || [ ! -e /usr/include/zlib.h ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang zlib1g-dev >/dev/null
+fi
+echo "bench: dotnet publish -c Release -r linux-x64 src/ReverseTunnel.Agent (Native AOT)"
+dotnet publish -c Release -r linux-x64 src/ReverseTunnel.Agent -o bench/.agent-aot -v quiet -nologo -clp:ErrorsOnly
+export TUNNEL_BENCH_AGENT="$PWD/bench/.agent-aot/ws-agent"
+
 # 5. The bench itself (it kills every process it started on exit, failure or Ctrl-C).
 dotnet bench/ReverseTunnel.Bench/bin/Release/net10.0/ReverseTunnel.Bench.dll "$@"

@@ -20,6 +20,7 @@ internal sealed class BenchRunner(BenchOptions options)
         MachineInfo machine = await MachineInfo.ReadAsync(options.RepositoryRoot);
         Console.WriteLine($"bench: {(options.Smoke ? "smoke" : "full")} mode, {options.Reps} repetition(s); {machine.Describe()}");
         Console.WriteLine($"bench: ws-server {ReverseTunnel.EndToEnd.Tests.Harness.ChildProcess.DllPath("ServerDll")}");
+        Console.WriteLine($"bench: ws-agent {TunnelPath.AgentProgram}");
 
         var results = new Results();
         await using (TargetSet targets = await TargetSet.StartAsync())

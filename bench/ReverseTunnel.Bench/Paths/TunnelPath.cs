@@ -49,7 +49,7 @@ internal sealed class TunnelPath : IForwardingPath
             string fingerprint = (await server.WaitForLineAsync(@"SHA-256 fingerprint:? ([0-9A-Fa-f:]{64,95})", StartTimeout)).Groups[1].Value;
             foreach ((TargetKind target, var client) in clients)
             {
-                ChildProcess agent = Cleanup.Start(client.Name, () => ChildProcess.Start($"ws-agent ({client.Name})", ChildProcess.DllPath("AgentDll"), [], new Dictionary<string, string?>
+                ChildProcess agent = Cleanup.Start(client.Name, () => ChildProcess.Start($"ws-agent ({client.Name})", AgentProgram, [], new Dictionary<string, string?>
                 {
                     ["TUNNEL_PORT"] = client.Port.ToString(),
                     ["CLIENT_SIDE_DOMAIN"] = "127.0.0.1",
@@ -73,6 +73,13 @@ internal sealed class TunnelPath : IForwardingPath
             throw;
         }
     }
+
+    /// <summary>
+    /// The ws-agent to run: the Native AOT program bench/run.sh publishes (what the Dockerfile ships),
+    /// named by TUNNEL_BENCH_AGENT; else the JIT build's ws-agent.dll.
+    /// </summary>
+    public static string AgentProgram =>
+        Environment.GetEnvironmentVariable("TUNNEL_BENCH_AGENT") is { Length: > 0 } program ? program : ChildProcess.DllPath("AgentDll");
 
     public int PortFor(TargetKind target) => _agents[target].TunnelPort;
 

@@ -55,8 +55,9 @@ internal static class MethodText
            Direct shows the rate only.
         6. **CPU seconds per GB**: utime + stime (from /proc/PID/stat, over `getconf CLK_TCK`) of ws-server
            and of the iperf3 target's ws-agent, or of sshd (all its processes) and ssh, over the two one-stream
-           iperf3 runs, divided by the GB (10⁹ bytes) iperf3 received in them. ws-server and ws-agent run as
-           `dotnet ws-server.dll`/`dotnet ws-agent.dll`, so these are the dotnet processes.
+           iperf3 runs, divided by the GB (10⁹ bytes) iperf3 received in them. ws-server runs as
+           `dotnet ws-server.dll`; ws-agent as the Native AOT program that its Dockerfile ships
+           (`dotnet publish -c Release -r linux-x64`, done by bench/run.sh; `TUNNEL_BENCH_AGENT` names it).
         7. **Idle RSS**: a fresh ws-server with one connected ws-agent session that has carried no traffic,
            read {o.Settle.TotalSeconds:0} s after the agent connected; for ssh, the repetition's sshd (with its
            session) and ssh client before any traffic.

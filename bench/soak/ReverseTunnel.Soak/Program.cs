@@ -22,6 +22,14 @@ await using ReliabilityEnvironment env = await ReliabilityEnvironment.StartAsync
 string countersDirectory = Directory.CreateTempSubdirectory("rt-soak-counters-").FullName;
 List<CountersSession> counters = [.. recorded.Select(r => CountersSession.Start(options.CountersTool, r.Name.Replace(' ', '-').Replace("(", "").Replace(")", ""), r.Pid(), options.SampleInterval, options.Duration + TimeSpan.FromSeconds(10), countersDirectory))];
 
+// Descriptors and threads are judged idle, before the load and after it (see Metric).
+Dictionary<string, (int Fds, int Threads)> IdleCounts() => recorded.ToDictionary(r => r.Name, r =>
+{
+    ProcessResources resources = ProcessResources.Read(r.Pid());
+    return (resources.Fds, resources.Threads);
+});
+Dictionary<string, (int Fds, int Threads)> idleBefore = IdleCounts();
+
 var mix = new LoadMix([.. env.Slots.Select(s => s.TunnelPort)], options.Clients);
 var cuts = new FaultInjector(env, env.Slots[0], options.CutInterval, FaultKinds.Cut, Log);
 var kills = new FaultInjector(env, env.Slots[2], options.AgentKillInterval, FaultKinds.AgentKill, Log);
@@ -62,6 +70,18 @@ while (await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10))) != load)
 }
 
 await load;
+
+// Idle again: closed connections and retired pool threads (they retire after ~20 s) may take a
+// moment to go; wait up to a minute for every count to come back within its allowance.
+Dictionary<string, (int Fds, int Threads)> idleAfter = IdleCounts();
+for (var settle = Stopwatch.StartNew(); settle.Elapsed < TimeSpan.FromSeconds(60)
+    && idleAfter.Any(a => a.Value.Fds > idleBefore[a.Key].Fds + 3 || a.Value.Threads > idleBefore[a.Key].Threads + 8);)
+{
+    await Task.Delay(TimeSpan.FromSeconds(1));
+    idleAfter = IdleCounts();
+}
+
+Log($"idle: {string.Join("; ", recorded.Select(r => $"{r.Name} fds {idleBefore[r.Name].Fds} -> {idleAfter[r.Name].Fds}, threads {idleBefore[r.Name].Threads} -> {idleAfter[r.Name].Threads}"))}");
 foreach (CountersSession session in counters)
 {
     await session.WaitAsync(TimeSpan.FromSeconds(30));
@@ -84,7 +104,7 @@ foreach ((CountersSession session, string name) in counters.Zip(recorded.Select(
 TransferTally tally = mix.Tally;
 var run = new SoakRun(options, startedUtc, elapsed.Elapsed, [.. recorded.Select(r => r.Name)], samples, tally.ToString(), tally.Violations,
     tally.Count(TransferOutcome.Completed), tally.BytesChecked, cuts.Cuts, kills.AgentKills,
-    env.Slots.Sum(s => s.Target.TruncatedRequests), kills.TruncatedDuringAgentKills);
+    env.Slots.Sum(s => s.Target.TruncatedRequests), kills.TruncatedDuringAgentKills, idleBefore, idleAfter);
 Report.WriteCsv(options.CsvPath, samples);
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.SvgPath))!);
 File.WriteAllText(options.SvgPath, SvgPlot.Render(samples, run.Processes, options.WarmUp, $"Soak, {options.Minutes:0.#} min, {options.Clients} clients, 3 agents"));
@@ -95,7 +115,7 @@ Log($"traffic: {tally}");
 Log($"faults: {cuts.Cuts} cuts, {kills.AgentKills} agent kills; requests truncated at targets: {run.TruncatedAtTargets} ({run.TruncatedDuringAgentKills} during agent kills)");
 foreach (TrendRow t in trends)
 {
-    Log($"{t.Process,-18} {t.Metric.Name,-9} start {t.Start,8:F1} after warm-up {t.AfterWarmUp,8:F1} end {t.End,8:F1} slope {t.SlopePerHour,9:F2}/h {(t.Grows ? "GROWS" : "flat")}");
+    Log($"{t.Process,-18} {t.Metric.Name,-9} start {t.Start,8:F1} after warm-up {t.AfterWarmUp,8:F1} end {t.End,8:F1} slope {t.SlopePerHour,9:F2}/h level {t.MiddleLevel,8:F1} -> {t.LastLevel,8:F1} {(t.Grows ? "GROWS" : "flat")}");
 }
 
 Log($"wrote {options.CsvPath}, {options.SvgPath}, {options.DocPath}");

@@ -22,7 +22,12 @@ internal static class Report
     }
 
     public static IReadOnlyList<TrendRow> Trends(SoakRun run) =>
-        [.. run.Processes.SelectMany(p => Metric.All.Select(m => TrendRow.Compute(p, m, run.Samples, run.Options.WarmUp))).OfType<TrendRow>()];
+        [.. run.Processes.SelectMany(p => Metric.All.Select(m => TrendRow.Compute(p, m, run.Samples, run.Options.WarmUp, Idle(run, p, m)))).OfType<TrendRow>()];
+
+    private static (double Before, double After)? Idle(SoakRun run, string process, Metric metric) =>
+        metric.JudgedIdle && run.IdleBefore.TryGetValue(process, out var before) && run.IdleAfter.TryGetValue(process, out var after)
+            ? metric.Name == "threads" ? (before.Threads, after.Threads) : (before.Fds, after.Fds)
+            : null;
 
     public static void WriteDocSection(SoakRun run, IReadOnlyList<TrendRow> trends)
     {
@@ -49,19 +54,19 @@ internal static class Report
         md.AppendLine(CultureInfo.InvariantCulture, $"- Faults injected: {run.Cuts} cuts of agent 0's connection (mid-frame, random direction and offset), {run.AgentKills} SIGKILLs of agent 2 followed by a new agent.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Rule violations (clean EOF on truncated data, corruption, hangs): **{run.Violations}**. Requests that reached a target truncated: {run.TruncatedAtTargets} ({run.TruncatedDuringAgentKills} of them while agent 2 was being killed: defect D2).");
         md.AppendLine();
-        md.AppendLine("| process | resource | start | after warm-up | end | range after warm-up | slope after warm-up | growth over the window | verdict |");
+        md.AppendLine("| process | resource | start | after warm-up | end | range after warm-up | slope after warm-up | judged on | verdict |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
         foreach (TrendRow t in trends)
         {
             string unit = t.Metric.Unit.Length > 0 ? " " + t.Metric.Unit : "";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {t.Process} | {t.Metric.Name} | {Num(t.Start)}{unit} | {Num(t.AfterWarmUp)}{unit} | {Num(t.End)}{unit} | {Num(t.Min)}–{Num(t.Max)} | {t.SlopePerHour:+0.##;-0.##;0}{unit}/h | {t.WindowGrowth:+0.##;-0.##;0}{unit} | {(t.Grows ? "**grows**" : "flat")} |");
+                $"| {t.Process} | {t.Metric.Name} | {Num(t.Start)}{unit} | {Num(t.AfterWarmUp)}{unit} | {Num(t.End)}{unit} | {Num(t.Min)}–{Num(t.Max)} | {t.SlopePerHour:+0.##;-0.##;0}{unit}/h | {(t.Metric.JudgedIdle ? "idle before → after the load" : "median, middle → last third")}: {Num(t.MiddleLevel)} → {Num(t.LastLevel)} ({t.Growth:+0.##;-0.##;0}){unit} | {(t.Grows ? "**grows**" : "flat")} |");
         }
 
         md.AppendLine();
         md.AppendLine(growing.Length == 0
-            ? "**Verdict: no growth after warm-up** in any recorded resource of ws-server or ws-agent (growth over the window within each resource's noise allowance: RSS max(8 MiB, 5 %), GC heap max(8 MiB, 10 %), fds 3, threads 4)."
-            : $"**Verdict: growth after warm-up** in {string.Join(", ", growing.Select(g => $"{g.Process} {g.Metric.Name} ({g.WindowGrowth:+0.#} over the window)"))}.");
+            ? "**Verdict: no growth after warm-up** in any recorded resource of ws-server or ws-agent. Memory, under load: the time after warm-up is cut in thirds, and RSS or GC heap grows if its median in the last third passes that of the middle third by more than max(8 MiB, 5 %) (GC heap: 10 %). Descriptors and threads follow the connections in flight, so they are judged idle: before the load, and after it once every transfer has ended (allowance: 3 fds, 8 threads). The slope is shown for reading only: over a signal that swings with the load, it depends on where the samples fell."
+            : $"**Verdict: growth after warm-up** in {string.Join(", ", growing.Select(g => $"{g.Process} {g.Metric.Name} ({g.Growth:+0.#})"))}.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"![Soak: RSS, GC heap, fds and threads of ws-server and ws-agent over time]({Link(o.SvgPath)})");
         md.AppendLine();

@@ -14,4 +14,6 @@ internal sealed record SoakRun(
     int Cuts,
     int AgentKills,
     long TruncatedAtTargets,
-    long TruncatedDuringAgentKills);
+    long TruncatedDuringAgentKills,
+    IReadOnlyDictionary<string, (int Fds, int Threads)> IdleBefore,
+    IReadOnlyDictionary<string, (int Fds, int Threads)> IdleAfter);

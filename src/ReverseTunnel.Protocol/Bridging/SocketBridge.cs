@@ -228,11 +228,16 @@ public static class SocketBridge
 
             lock (_lock)
             {
-                if (!_failed)
+                if (_failed)
                 {
-                    Stream.CompleteWrites();
+                    return;
                 }
             }
+
+            // Outside the lock: CompleteWrites may run the session writer inline, and the read loop
+            // must not wait for this lock meanwhile (Fail takes it). A Fail that slips in between
+            // resets the stream first (then CompleteWrites does nothing) or just after the FIN.
+            Stream.CompleteWrites();
         }
 
         public void OnException(Exception ex)

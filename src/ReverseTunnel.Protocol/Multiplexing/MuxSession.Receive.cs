@@ -151,7 +151,7 @@ public sealed partial class MuxSession
 
         _highestPeerStreamId = id;
         string? refusal = _acceptStream is null ? "this side does not accept streams"
-            : _goAwaySent ? "the session is closing"
+            : GoAwaySent ? "the session is closing"
             : _peerStreams >= _options.MaxConcurrentStreams ? $"the limit of {_options.MaxConcurrentStreams} concurrent streams is reached"
             : null;
         if (refusal is not null)

@@ -59,7 +59,9 @@ public sealed partial class MuxSession : IAsyncDisposable
     private uint _highestPeerStreamId;
     private int _localStreams;
     private int _peerStreams;
-    private volatile bool _goAwaySent;
+    // An int for Interlocked.Exchange: its full fence orders "GOAWAY sent" before CloseAsync's look
+    // at the stream table, so OnStreamClosed (which reads the flag after removing) cannot miss the drain.
+    private int _goAwaySentFlag;
     private volatile bool _goAwayReceived;
     private (ErrorCode Code, string Reason) _peerGoAway;
     private SessionEnd? _end;
@@ -194,7 +196,7 @@ public sealed partial class MuxSession : IAsyncDisposable
         HelloSettings peer = await _peerHello.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         lock (_openLock)
         {
-            if (_end is not null || _goAwaySent || _goAwayReceived)
+            if (_end is not null || GoAwaySent || _goAwayReceived)
             {
                 throw new SessionClosedException(_goAwayReceived
                     ? $"The peer is going away ({_peerGoAway.Code}: {_peerGoAway.Reason}); no new streams."
@@ -335,11 +337,13 @@ public sealed partial class MuxSession : IAsyncDisposable
             Interlocked.Decrement(ref _peerStreams);
         }
 
-        if (_streams.IsEmpty && (_goAwaySent || _end is not null))
+        if (_streams.IsEmpty && (GoAwaySent || _end is not null))
         {
             _drained.TrySetResult();
         }
     }
+
+    private bool GoAwaySent => Volatile.Read(ref _goAwaySentFlag) != 0;
 
     private bool IsLocalId(uint id) => (id & 1) == (_isServer ? 1u : 0u);
 
@@ -353,12 +357,11 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     private void SendGoAway(ErrorCode code, string reason)
     {
-        if (_goAwaySent)
+        if (Interlocked.Exchange(ref _goAwaySentFlag, 1) != 0)
         {
             return;
         }
 
-        _goAwaySent = true;
         // Cut by characters, so that the octets stay valid UTF-8.
         while (Encoding.UTF8.GetByteCount(reason) > MaxReasonBytes)
         {

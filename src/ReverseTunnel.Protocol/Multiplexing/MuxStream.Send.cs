@@ -12,6 +12,9 @@ namespace ReverseTunnel.Protocol.Multiplexing;
 /// </summary>
 public sealed partial class MuxStream
 {
+    // Shared by every stream: a peek only needs somewhere to put the octet, which nobody reads.
+    private static readonly Memory<byte> PeekBuffer = new byte[1];
+
     private CancellationTokenSource? _abortSource;
 
     /// <summary>Sends <paramref name="data"/>, waiting for credit as needed.</summary>
@@ -53,6 +56,14 @@ public sealed partial class MuxStream
             if (socket.Available == 0)
             {
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+
+                // Woken with nothing to read: the end of file (or an error). Seen by peeking, so that
+                // a half-close passes on even while the peer's window is shut, not after it reopens.
+                if (socket.Available == 0 &&
+                    await socket.ReceiveAsync(PeekBuffer, SocketFlags.Peek, cancellationToken).ConfigureAwait(false) == 0)
+                {
+                    return total;
+                }
             }
 
             int granted = await AcquirePeerCreditAsync(_session.SendFramePayload, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using ReverseTunnel.Protocol.FlowControl;
 using ReverseTunnel.Protocol.Framing;
@@ -155,6 +156,7 @@ public sealed partial class MuxStream
 
         // With pauseWriterThreshold 0 a flush never waits, so the read loop never blocks here.
         ValueTask<FlushResult> flush = writer.FlushAsync();
+        Debug.Assert(flush.IsCompleted, "The input pipe must never pause its writer (pauseWriterThreshold 0).");
         flush.GetAwaiter().GetResult();
         if (endStream)
         {

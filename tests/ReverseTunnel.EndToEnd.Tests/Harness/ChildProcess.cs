@@ -47,7 +47,9 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public static ChildProcess Start(string name, string dll, IEnumerable<string> args, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        // A .dll runs under `dotnet`; anything else is a native program (the Native AOT ws-agent).
+        bool managed = dll.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var info = new ProcessStartInfo(managed ? "dotnet" : Path.GetFullPath(dll))
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -56,7 +58,11 @@ internal sealed class ChildProcess : IAsyncDisposable
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        info.ArgumentList.Add(Path.GetFullPath(dll));
+        if (managed)
+        {
+            info.ArgumentList.Add(Path.GetFullPath(dll));
+        }
+
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -34,7 +34,7 @@ public class SessionPropertyTests
         return SessionErrors.Contains(end.Code);
     }
 
-    private static async Task<SessionEnd> RunCaseAsync(byte[][] frames, bool sendHello)
+    internal static async Task<SessionEnd> RunCaseAsync(byte[][] frames, bool sendHello)
     {
         var options = new MuxSessionOptions { InitialStreamWindow = 16 * 1024, SessionWindow = 64 * 1024, MaxFramePayload = 16 * 1024 };
         await using RawPeer peer = await RawPeer.CreateAsync(options);
@@ -59,7 +59,18 @@ public class SessionPropertyTests
             // The session already closed on us: fine, it is allowed to.
         }
 
-        peer.Socket.Abort();
+        // A clean close, not an abort: an RST would discard frames the session has not read yet, and
+        // the case would pass without the session ever seeing its last frames.
+        try
+        {
+            using var timeout = new CancellationTokenSource(TestTimeout.Value);
+            await peer.Socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The session already closed the connection.
+        }
+
         SessionEnd end = await peer.SessionRun.WithTimeout();
         if (peer.Session.ActiveStreams != 0)
         {

@@ -63,6 +63,13 @@ internal static class Report
                 $"| {t.Process} | {t.Metric.Name} | {Num(t.Start)}{unit} | {Num(t.AfterWarmUp)}{unit} | {Num(t.End)}{unit} | {Num(t.Min)}–{Num(t.Max)} | {t.SlopePerHour:+0.##;-0.##;0}{unit}/h | {(t.Metric.JudgedIdle ? "idle before → after the load" : "median, middle → last third")}: {Num(t.MiddleLevel)} → {Num(t.LastLevel)} ({t.Growth:+0.##;-0.##;0}){unit} | {(t.Grows ? "**grows**" : "flat")} |");
         }
 
+        string[] missing = [.. run.Processes.SelectMany(p => Metric.All.Where(m => !trends.Any(t => t.Process == p && t.Metric == m)).Select(m => $"{p} {m.Name}"))];
+        if (missing.Length > 0)
+        {
+            md.AppendLine();
+            md.AppendLine(CultureInfo.InvariantCulture, $"**Not recorded** (no samples; for the GC heap, dotnet-counters could not attach): {string.Join(", ", missing)}.");
+        }
+
         md.AppendLine();
         md.AppendLine(growing.Length == 0
             ? "**Verdict: no growth after warm-up** in any recorded resource of ws-server or ws-agent. Memory, under load: the time after warm-up is cut in thirds, and RSS or GC heap grows if its median in the last third passes that of the middle third by more than max(8 MiB, 5 %) (GC heap: 10 %). Descriptors and threads follow the connections in flight, so they are judged idle: before the load, and after it once every transfer has ended (allowance: 3 fds, 8 threads). The slope is shown for reading only: over a signal that swings with the load, it depends on where the samples fell."

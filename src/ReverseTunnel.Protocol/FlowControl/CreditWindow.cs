@@ -8,9 +8,23 @@ namespace ReverseTunnel.Protocol.FlowControl;
 /// <remarks>
 /// Thread-safe. Credit is a long so that a peer cannot overflow it by accident; the protocol still
 /// rejects increments that take a window past 2^31-1 (<see cref="TryAdd"/>).
+/// <para>
+/// Waiters are decided under the lock and completed after it is released, on the thread that freed
+/// the credit: a WINDOW_UPDATE read by the session wakes the waiting sender on the read loop itself.
+/// Handing each wake-up to the thread pool instead cost a context switch per credit refill and kept
+/// idle pool threads spinning in sched_yield: ~25% of ws-server's CPU under iperf3 (perf, 2 cores).
+/// A thread already completing waiters hands deeper ones to the pool, so that a chain of streams
+/// freeing credit for each other cannot grow the stack without bound.
+/// </para>
 /// </remarks>
 public sealed class CreditWindow
 {
+    // Waiters completed inline, nested, on one thread before the rest go to the thread pool.
+    private const int MaxInlineDepth = 4;
+
+    [ThreadStatic]
+    private static int t_inlineDepth;
+
     private readonly object _lock = new();
     private readonly Queue<Waiter> _waiters = new();
     private long _available;
@@ -136,11 +150,14 @@ public sealed class CreditWindow
             return;
         }
 
+        Served served;
         lock (_lock)
         {
             _available += amount;
-            ServeWaiters();
+            served = ServeWaiters();
         }
+
+        served.Complete();
     }
 
     /// <summary>
@@ -149,6 +166,7 @@ public sealed class CreditWindow
     /// </summary>
     public bool TryAdd(long increment)
     {
+        Served served;
         lock (_lock)
         {
             if (_available + increment > int.MaxValue)
@@ -157,14 +175,17 @@ public sealed class CreditWindow
             }
 
             _available += increment;
-            ServeWaiters();
-            return true;
+            served = ServeWaiters();
         }
+
+        served.Complete();
+        return true;
     }
 
     /// <summary>Fails every current and future waiter with <paramref name="reason"/>. Idempotent.</summary>
     public void Close(Exception reason)
     {
+        List<Waiter> failed;
         lock (_lock)
         {
             if (_closed is not null)
@@ -172,14 +193,20 @@ public sealed class CreditWindow
                 return;
             }
 
-            // Under the lock, so that Register sees a failed waiter as completed. Continuations run
-            // asynchronously (see Waiter), so no caller's code runs while the lock is held.
+            // Under the lock, so that Register sees a failed waiter as decided.
             _closed = reason;
+            failed = new List<Waiter>(_waiters.Count);
             while (_waiters.TryDequeue(out Waiter? w))
             {
+                w.Decided = true;
                 w.Registration.Unregister();
-                w.TrySetException(reason);
+                failed.Add(w);
             }
+        }
+
+        foreach (Waiter w in failed)
+        {
+            w.TrySetException(reason);
         }
     }
 
@@ -199,7 +226,7 @@ public sealed class CreditWindow
 
         lock (_lock)
         {
-            if (!waiter.Task.IsCompleted)
+            if (!waiter.Decided)
             {
                 waiter.Registration = registration;
                 return;
@@ -210,38 +237,45 @@ public sealed class CreditWindow
         registration.Unregister();
     }
 
-    private void ServeWaiters()
+    /// <summary>Decides, under the lock, which waiters the available credit serves; they are completed after it.</summary>
+    private Served ServeWaiters()
     {
+        Served served = default;
         while (_available > 0 && _waiters.TryPeek(out Waiter? head))
         {
             if (head.Exact && _available < head.Max)
             {
-                return; // The head needs all of it; those behind it wait their turn (FIFO).
+                break; // The head needs all of it; those behind it wait their turn (FIFO).
             }
 
             _waiters.Dequeue();
             int granted = (int)Math.Min(head.Max, _available);
-            if (head.TrySetResult(granted))
-            {
-                _available -= granted;
+            _available -= granted;
+            head.Decided = true;
+            head.Granted = granted;
 
-                // Unregister, never Dispose, under the lock: Dispose waits for a callback already
-                // running, and that callback (Cancel) waits for this lock. That deadlock hung the
-                // session writer and read loop together when a stream was reset just as credit for
-                // it arrived (iperf3 -P 8 through the tunnel, about 1 run in 30 under CPU load).
-                head.Registration.Unregister();
-            }
+            // Unregister, never Dispose, under the lock: Dispose waits for a callback already
+            // running, and that callback (Cancel) waits for this lock. That deadlock hung the
+            // session writer and read loop together when a stream was reset just as credit for
+            // it arrived (iperf3 -P 8 through the tunnel, about 1 run in 30 under CPU load).
+            head.Registration.Unregister();
+            served.Add(head);
         }
+
+        return served;
     }
 
     private void Cancel(Waiter waiter, CancellationToken token)
     {
+        Served served;
         lock (_lock)
         {
-            if (!waiter.TrySetCanceled(token))
+            if (waiter.Decided)
             {
                 return;
             }
+
+            waiter.Decided = true;
 
             // Rebuild the queue without the cancelled waiter; cancellation is rare.
             int count = _waiters.Count;
@@ -254,15 +288,83 @@ public sealed class CreditWindow
                 }
             }
 
-            ServeWaiters();
+            served = ServeWaiters();
+        }
+
+        waiter.TrySetCanceled(token);
+        served.Complete();
+    }
+
+    /// <summary>Waiters served under the lock, completed once it is released; allocation-free for one.</summary>
+    private struct Served
+    {
+        private Waiter? _first;
+        private List<Waiter>? _rest;
+
+        public void Add(Waiter waiter)
+        {
+            if (_first is null)
+            {
+                _first = waiter;
+            }
+            else
+            {
+                (_rest ??= []).Add(waiter);
+            }
+        }
+
+        public readonly void Complete()
+        {
+            if (_first is null)
+            {
+                return;
+            }
+
+            Run(_first);
+            if (_rest is not null)
+            {
+                foreach (Waiter waiter in _rest)
+                {
+                    Run(waiter);
+                }
+            }
+        }
+
+        private static void Run(Waiter waiter)
+        {
+            if (t_inlineDepth >= MaxInlineDepth)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static w => w.TrySetResult(w.Granted), waiter, preferLocal: false);
+                return;
+            }
+
+            t_inlineDepth++;
+            try
+            {
+                waiter.TrySetResult(waiter.Granted);
+            }
+            finally
+            {
+                t_inlineDepth--;
+            }
         }
     }
 
-    private sealed class Waiter(int max, bool exact) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>
+    /// One waiter. Its continuation runs on the thread that completes it (no
+    /// RunContinuationsAsynchronously): it is only ever completed outside the lock.
+    /// </summary>
+    private sealed class Waiter(int max, bool exact) : TaskCompletionSource<int>(TaskCreationOptions.None)
     {
         public int Max { get; } = max;
 
         public bool Exact { get; } = exact;
+
+        /// <summary>Served, failed or cancelled: decided under the lock, completed after it.</summary>
+        public bool Decided { get; set; }
+
+        /// <summary>Credit granted when served.</summary>
+        public int Granted { get; set; }
 
         public CancellationTokenRegistration Registration { get; set; }
     }

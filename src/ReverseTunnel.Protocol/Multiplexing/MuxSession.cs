@@ -38,6 +38,16 @@ public sealed partial class MuxSession : IAsyncDisposable
     // Reads shorter than this travel in small buffers, so a queue of tiny frames pins little memory.
     private const int SmallBufferSize = 4096;
 
+    // SslStream encrypts a write in chunks of 32 KiB (two 16 KiB records) and hands each chunk to the
+    // socket in one send: a message of 32 KiB + 13 octets went out as two sends (32,812 and 35 octets,
+    // strace under iperf3). A frame read from a socket is sized so that its message fits one chunk.
+    private const int TlsWriteChunk = 32 * 1024;
+
+    // The WebSocket header of a message under 64 KiB: 2 octets, 2 of extended length, 4 of mask (agent to server).
+    private const int MaxWebSocketHeader = 8;
+
+    private const int SocketReadBudget = TlsWriteChunk - MaxWebSocketHeader - FrameHeader.Size;
+
     private static readonly FrameBufferPool SmallPool = FrameBufferPool.ForSize(SmallBufferSize);
 
     private readonly FrameBufferPool _largePool;
@@ -66,6 +76,7 @@ public sealed partial class MuxSession : IAsyncDisposable
     private (ErrorCode Code, string Reason) _peerGoAway;
     private SessionEnd? _end;
     private int _started;
+    private int _sendFramePayload;
 
     /// <summary>Creates a session over an open WebSocket. Call <see cref="RunAsync"/> to start it.</summary>
     /// <param name="webSocket">An open WebSocket; the session owns it from now on.</param>
@@ -135,7 +146,21 @@ public sealed partial class MuxSession : IAsyncDisposable
     /// <summary>Bound on DATA octets waiting in our send queue.</summary>
     internal CreditWindow SendQueue { get; }
 
-    internal int SendFramePayload { get; private set; }
+    internal int SendFramePayload
+    {
+        get => _sendFramePayload;
+        private set
+        {
+            _sendFramePayload = value;
+            SocketReadSize = Math.Min(value, SocketReadBudget);
+        }
+    }
+
+    /// <summary>
+    /// Most octets one socket read puts into a DATA frame: the frame size, or less, so that the frame
+    /// and its WebSocket header fill exactly one <see cref="TlsWriteChunk"/>.
+    /// </summary>
+    internal int SocketReadSize { get; private set; }
 
     /// <summary>
     /// Runs the session until it ends: sends HELLO, then reads frames while the writer task sends.

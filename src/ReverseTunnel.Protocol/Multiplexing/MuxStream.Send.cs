@@ -66,8 +66,8 @@ public sealed partial class MuxStream
                 }
             }
 
-            int granted = await AcquirePeerCreditAsync(_session.SendFramePayload, cancellationToken).ConfigureAwait(false);
-            FrameBufferPool pool = _session.PoolFor(_session.SendFramePayload);
+            int granted = await AcquirePeerCreditAsync(_session.SocketReadSize, cancellationToken).ConfigureAwait(false);
+            FrameBufferPool pool = _session.PoolFor(_session.SocketReadSize);
             byte[] buffer = pool.Rent();
             int read;
             try

@@ -52,6 +52,7 @@ public static class ServerApplication
         TunnelOptions options = TunnelConfigurationReader.Read(builder.Configuration);
         AddServices(builder.Services, options);
         builder.WebHost.ConfigureKestrel(kestrel => KestrelSetup.Configure(kestrel, options));
+        builder.WebHost.UseSockets(KestrelSetup.ConfigureSockets);
 
         WebApplication app = builder.Build();
         try
@@ -85,6 +86,7 @@ public static class ServerApplication
     {
         services.AddSingleton(Options.Create(options));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
         services.AddSingleton<ServerCertificateProvider>();

@@ -128,10 +128,56 @@ public class TunnelTrafficTests(TunnelFixture tunnel) : IClassFixture<TunnelFixt
         Assert.Equal(length, received);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(TcpTarget.Pattern(length, 8))), hash);
 
-        // What the stalled connection's source managed to send is bounded by the stream window plus
-        // kernel socket buffers on the way, not by the 1 GiB it wanted to send.
-        long stalledSent = tunnel.Tcp.BytesSent - before - length;
-        Assert.InRange(stalledSent, 0, 48L * 1024 * 1024);
+        // The stalled source must come to a standstill, not merely be slower: wait until its count
+        // has not moved for a second. (A stall is the absence of events, so it takes a quiet period
+        // to observe; the poll is bounded by the step timeout.)
+        long stalledSent = await WaitUntilStillAsync(() => tunnel.Tcp.BytesSent - before - length, TimeSpan.FromSeconds(1)).WithTimeout();
+
+        // Where the stalled octets can be, from target to client:
+        //   the target's send buffer and the agent's receive buffer (kernel, target connection);
+        //   inside ws-agent and ws-server, including the WebSocket between them: the agent reads the
+        //     target only with stream credit, so at most InitialStreamWindow (MuxSessionOptions
+        //     default 256 KiB, not changed by the fixture) before the server's client socket
+        //     consumes it;
+        //   ws-server's send buffer and the client's receive buffer (kernel, client connection).
+        // The kernel buffers are autotuned (here up to tcp_wmem/tcp_rmem max, tens of MiB together),
+        // so a bound on the total could not tell a broken window from a generous kernel. The kernel
+        // queues are read instead, and what is left is what the processes buffer: the window's part.
+        const long streamWindow = 256 * 1024;
+        Assert.True(KernelQueues.Available, "this check reads the kernel's queues from /proc/net/tcp (Linux)");
+        int clientPort = ((IPEndPoint)stalled.LocalEndPoint!).Port;
+        long targetConnection = KernelQueues.Sending((local, _) => local == tunnel.Tcp.Port)
+            + KernelQueues.Receiving((_, remote) => remote == tunnel.Tcp.Port);
+        long clientConnection = KernelQueues.Sending((local, remote) => local == tunnel.TcpPort && remote == clientPort)
+            + KernelQueues.Receiving((local, remote) => local == clientPort && remote == tunnel.TcpPort);
+        long inProcesses = stalledSent - targetConnection - clientConnection;
+        string where = $"stalled source sent {stalledSent}; kernel queues: target connection {targetConnection}, client connection {clientConnection}; in the processes {inProcesses}";
+
+        Assert.True(tunnel.Tcp.BytesSent - before - length == stalledSent, $"the stalled source kept sending: {where}");
+        Assert.True(inProcesses <= streamWindow, $"more than the 256 KiB stream window is buffered in ws-agent/ws-server: {where}");
+
+        // A sanity check of the reading above: the octets must be found in the kernel queues (a
+        // source counts a 64 KiB chunk only once sent whole, so the queues may hold that much more).
+        Assert.True(targetConnection + clientConnection > 0 && targetConnection + clientConnection <= stalledSent + (64 * 1024), $"implausible kernel queues: {where}");
+    }
+
+    /// <summary>Polls <paramref name="read"/> until it has not changed for <paramref name="quiet"/>; returns that value.</summary>
+    private static async Task<long> WaitUntilStillAsync(Func<long> read, TimeSpan quiet)
+    {
+        long value = read();
+        var still = System.Diagnostics.Stopwatch.StartNew();
+        while (still.Elapsed < quiet)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            long now = read();
+            if (now != value)
+            {
+                value = now;
+                still.Restart();
+            }
+        }
+
+        return value;
     }
 
     private static bool TrustedByTarget(X509Certificate2 presented, SslPolicyErrors errors, X509Certificate2 targetCertificate)

@@ -317,6 +317,55 @@ public sealed class TunnelAgentTests
         await accepted.Run.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_InsecureSkipVerify_LogsOneLoudWarningPerSession()
+    {
+        // A certificate the agent could not verify (wrong name, no CA given): only the insecure mode connects.
+        using var certificate = TestCertificates.SelfSigned("wrong.example", includeLoopbackIp: false);
+        var server = new MuxServer();
+        await using TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, insecure: true);
+        var agent = new TunnelAgent(options, new ServerConnector(options), new ExponentialBackoffPolicy(), new FakeTimeProvider(), loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        await server.NextSessionAsync();
+        await log.WaitForAsync(e => e.EventId == 2001);
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        // One session, one warning: loud enough to be seen at every (re)connection, not repeated per stream.
+        LogEntry warning = Assert.Single(log.Entries, e => e.EventId == 2007);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("INSECURE_SKIP_VERIFY", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(options.ServerUrl, warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(log.Entries, e => e.Message.Contains(TestOptions.Token, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task RunAsync_VerificationOn_NeverLogsTheInsecureWarning()
+    {
+        // The control for the test above: the warning must mean something, so it must not appear when verification is on.
+        using var certificate = TestCertificates.SelfSigned("localhost");
+        var server = new MuxServer();
+        await using TestServer host = await TestServer.StartAsync(certificate, server.HandleAsync);
+        var log = new LogRecorder();
+        using ILoggerFactory loggers = log.CreateFactory();
+        var options = TestOptions.Create(host.Port, caCertificates: [certificate]);
+        var agent = new TunnelAgent(options, new ServerConnector(options), new ExponentialBackoffPolicy(), new FakeTimeProvider(), loggers);
+        using var stop = new CancellationTokenSource();
+
+        Task<int> run = agent.RunAsync(stop.Token);
+        await server.NextSessionAsync();
+        await log.WaitForAsync(e => e.EventId == 2001);
+        await stop.CancelAsync();
+        Assert.Equal(ExitCodes.Stopped, await run.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.DoesNotContain(log.Entries, e => e.EventId == 2007 || e.Message.Contains("INSECURE_SKIP_VERIFY", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AgentOptions_Defaults_DrainAndStopFitDockersTenSecondGrace()
     {

@@ -30,6 +30,35 @@ public class SocketBridgeTests
     }
 
     [Fact]
+    public async Task RunAsync_TargetHalfClosesFirst_ClientStillUploadsWholeBody()
+    {
+        // The mirror of the case above: the target answers and closes its side first (a server
+        // that streams a greeting, then only listens); the tunnel must keep the other direction open.
+        await using SessionPair pair = await SessionPair.CreateAsync();
+        (Socket client, Socket target, Task<BridgeResult> serverBridge, Task<BridgeResult> agentBridge) = await BridgeAsync(pair);
+        Task<byte[]> targetReceived = ReadToEofAsync(target);
+
+        await target.SendAsync("220 ready\r\n"u8.ToArray());
+        target.Shutdown(SocketShutdown.Send);
+        byte[] response = await ReadToEofAsync(client).WithTimeout();
+
+        // 1 MiB is four times the default stream window, so the upload needs window updates sent
+        // back towards a target that has already finished sending.
+        byte[] upload = StreamExtensions.RandomBytes(1024 * 1024);
+        await SendAllAsync(client, upload).WithTimeout();
+        client.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal("220 ready\r\n", Encoding.ASCII.GetString(response));
+        Assert.Equal(StreamExtensions.Sha256(upload), StreamExtensions.Sha256(await targetReceived.WithTimeout()));
+        BridgeResult server = await serverBridge.WithTimeout();
+        BridgeResult agent = await agentBridge.WithTimeout();
+        Assert.Equal(BridgeOutcome.Completed, server.Outcome);
+        Assert.Equal(BridgeOutcome.Completed, agent.Outcome);
+        Assert.Equal(upload.Length, server.BytesFromSocket);
+        Assert.Equal(upload.Length, agent.BytesToSocket);
+    }
+
+    [Fact]
     public async Task RunAsync_TargetResetsMidResponse_ClientSeesResetNotEof()
     {
         await using SessionPair pair = await SessionPair.CreateAsync();
@@ -79,6 +108,14 @@ public class SocketBridgeTests
         (Socket agentSide, Socket target) = await SocketPair.CreateAsync();
         (MuxStream serverEnd, MuxStream agentEnd) = await pair.OpenAsync();
         return (client, target, SocketBridge.RunAsync(serverSide, serverEnd), SocketBridge.RunAsync(agentSide, agentEnd));
+    }
+
+    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            data = data[await socket.SendAsync(data, SocketFlags.None)..];
+        }
     }
 
     private static async Task<byte[]> ReadToEofAsync(Socket socket)

@@ -93,7 +93,28 @@ public sealed class ServerConnector(AgentOptions options) : IServerConnector
         };
         sockets.SslOptions.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
         sockets.SslOptions.RemoteCertificateValidationCallback = validate;
+        sockets.ConnectCallback = ConnectAsync;
         return sockets;
+    }
+
+    /// <summary>
+    /// Connects as SocketsHttpHandler does by default (every address of the name in turn, Nagle off),
+    /// to the server or to the proxy, and reads the connection ahead (<see cref="ReadAheadStream"/>).
+    /// </summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new ReadAheadStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true));
     }
 
     private void Configure(ClientWebSocketOptions webSocket)

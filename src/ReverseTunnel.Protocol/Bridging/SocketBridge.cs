@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.InteropServices;
 using System.Net.Sockets;
 using ReverseTunnel.Protocol.Framing;
 using ReverseTunnel.Protocol.Multiplexing;
@@ -142,10 +144,23 @@ public static class SocketBridge
         PipeReader input = state.Stream.Input;
         try
         {
+            List<ArraySegment<byte>>? gather = null;
             while (true)
             {
                 ReadResult result = await input.ReadAsync().ConfigureAwait(false);
-                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                if (!buffer.IsSingleSegment && TryGather(buffer, gather ??= []))
+                {
+                    // One sendmsg for the whole buffer: a 32 KiB frame spans two 16 KiB pipe
+                    // segments, and each send is a system call (two per frame before, strace).
+                    int sent = await state.Socket.SendAsync(gather, SocketFlags.None).ConfigureAwait(false);
+                    gather.Clear();
+                    state.Touch();
+                    state.BytesToSocket += sent;
+                    buffer = buffer.Slice(sent);
+                }
+
+                foreach (ReadOnlyMemory<byte> segment in buffer)
                 {
                     int sent = 0;
                     while (sent < segment.Length)
@@ -177,6 +192,26 @@ public static class SocketBridge
         {
             state.OnException(ex);
         }
+    }
+
+    /// <summary>The buffer's segments as arrays, for a gathering send; false when one is not array-backed.</summary>
+    private static bool TryGather(in ReadOnlySequence<byte> buffer, List<ArraySegment<byte>> gather)
+    {
+        foreach (ReadOnlyMemory<byte> segment in buffer)
+        {
+            if (!MemoryMarshal.TryGetArray(segment, out ArraySegment<byte> array))
+            {
+                gather.Clear();
+                return false;
+            }
+
+            if (array.Count > 0)
+            {
+                gather.Add(array);
+            }
+        }
+
+        return true;
     }
 
     private sealed class BridgeState(Socket socket, MuxStream stream, TimeProvider? clock)

@@ -7,13 +7,17 @@ namespace ReverseTunnel.Agent.Streams;
 /// or when the server resets the stream while the dial is still running.
 /// </summary>
 /// <remarks>
-/// The reset is observed through a continuation on <see cref="MuxStream.Completion"/>, which may run
-/// at any time, also after the dial is over; the lock keeps it from touching a disposed source.
+/// The reset is observed through a registration on <see cref="MuxStream.ResetToken"/>, removed when
+/// the dial is over, so a stream that ends later costs nothing here. The registration's callback runs
+/// where the stream is reset, often the session's read loop, so it only starts the cancellation and
+/// lets the socket's cancellation run on the thread pool; the lock keeps it from touching a disposed
+/// source.
 /// </remarks>
 public sealed class DialCancellation : IDisposable
 {
     private readonly object _lock = new();
     private readonly CancellationTokenSource _source;
+    private readonly CancellationTokenRegistration _reset;
     private bool _disposed;
 
     /// <summary>Links to <paramref name="sessionEnding"/> and watches <paramref name="stream"/>.</summary>
@@ -21,21 +25,7 @@ public sealed class DialCancellation : IDisposable
     {
         _source = CancellationTokenSource.CreateLinkedTokenSource(sessionEnding);
         Token = _source.Token;
-        // Not ExecuteSynchronously: the stream completes on the session's read loop, which must not
-        // run socket cancellation callbacks.
-        _ = stream.Completion.ContinueWith(
-            static (_, state) =>
-            {
-                (DialCancellation self, MuxStream watched) = ((DialCancellation, MuxStream))state!;
-                if (watched.IsReset)
-                {
-                    self.Cancel();
-                }
-            },
-            (this, stream),
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
+        _reset = stream.ResetToken.UnsafeRegister(static state => ((DialCancellation)state!).Cancel(), this);
     }
 
     /// <summary>Cancelled when the dial is no longer wanted.</summary>
@@ -44,6 +34,8 @@ public sealed class DialCancellation : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        // Outside the lock: Dispose waits for a callback already running, and the callback takes the lock.
+        _reset.Dispose();
         lock (_lock)
         {
             _disposed = true;
@@ -57,7 +49,7 @@ public sealed class DialCancellation : IDisposable
         {
             if (!_disposed)
             {
-                _source.Cancel();
+                _ = _source.CancelAsync();
             }
         }
     }

@@ -22,8 +22,10 @@ namespace ReverseTunnel.Protocol.Multiplexing;
 /// </remarks>
 public sealed partial class MuxSession : IAsyncDisposable
 {
-    // Receive buffer grown in steps of this size; a WebSocket read fills at most this much.
-    private const int ReceiveChunk = 16 * 1024;
+    // Receive buffer grown in steps of this size; a WebSocket read fills at most this much. 64 KiB
+    // takes a whole message (frames are batched up to MaxMessageSize, 64 KiB by default) in one
+    // read; 16 KiB took three reads per message of bulk data. Held only while octets are unparsed.
+    private const int ReceiveChunk = 64 * 1024;
 
     // GOAWAY reasons are cut to this many UTF-8 octets; the smallest frame limit is 1 KiB.
     private const int MaxReasonBytes = 512;

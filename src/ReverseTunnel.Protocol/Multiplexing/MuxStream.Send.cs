@@ -50,23 +50,33 @@ public sealed partial class MuxStream
     public async ValueTask<long> SendFromSocketAsync(Socket socket, CancellationToken cancellationToken = default)
     {
         long total = 0;
+        bool full = false;
         while (true)
         {
             // Credit is never held across a receive that could block: only when bytes are waiting.
-            if (socket.Available == 0)
+            // After a short read the socket is taken as drained without asking (FIONREAD): each
+            // system call counts, a request/response costs five of them per message otherwise.
+            int granted = 0;
+            if (!full || socket.Available == 0)
             {
                 await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
 
-                // Woken with nothing to read: the end of file (or an error). Seen by peeking, so that
-                // a half-close passes on even while the peer's window is shut, not after it reopens.
-                if (socket.Available == 0 &&
+                // Woken: octets, the end of file or an error. With credit at hand the read below
+                // tells which. Without, peek, so that a half-close passes on even while the peer's
+                // window is shut, not after it reopens.
+                granted = TryAcquirePeerCredit(_session.SocketReadSize);
+                if (granted == 0 && socket.Available == 0 &&
                     await socket.ReceiveAsync(PeekBuffer, SocketFlags.Peek, cancellationToken).ConfigureAwait(false) == 0)
                 {
                     return total;
                 }
             }
 
-            int granted = await AcquirePeerCreditAsync(_session.SocketReadSize, cancellationToken).ConfigureAwait(false);
+            if (granted == 0)
+            {
+                granted = await AcquirePeerCreditAsync(_session.SocketReadSize, cancellationToken).ConfigureAwait(false);
+            }
+
             FrameBufferPool pool = _session.PoolFor(_session.SocketReadSize);
             byte[] buffer = pool.Rent();
             int read;
@@ -88,6 +98,7 @@ public sealed partial class MuxStream
                 return total;
             }
 
+            full = read == granted;
             total += read;
             FrameBufferPool small = _session.PoolFor(read);
             if (!ReferenceEquals(small, pool))
@@ -121,6 +132,26 @@ public sealed partial class MuxStream
         }
 
         _session.EnqueueData(this, buffer, length, charge);
+    }
+
+    /// <summary>Takes stream and session credit only if both are free now, in line (FIFO); 0 otherwise.</summary>
+    private int TryAcquirePeerCredit(int max)
+    {
+        int stream = _sendCredit.TryAcquire(max);
+        if (stream == 0)
+        {
+            return 0;
+        }
+
+        int session = _session.SendCredit.TryAcquire(stream);
+        _sendCredit.Release(stream - session);
+        if (session > 0 && _reset is not null)
+        {
+            ReleasePeerCredit(session);
+            return 0; // The wait below throws the reset.
+        }
+
+        return session;
     }
 
     private async ValueTask<int> AcquirePeerCreditAsync(int max, CancellationToken cancellationToken)

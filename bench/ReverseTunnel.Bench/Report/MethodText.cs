@@ -32,8 +32,8 @@ internal static class MethodText
         both ends of 10,000 connections).
 
         **Figures**: every repetition starts fresh ws-server, ws-agent, sshd and ssh processes and sends
-        unrecorded warm-up traffic through each path (1 s of iperf3, 1 s of wrk) so that JIT compilation
-        does not land in the first figure. Each cell of the table is the median over {o.Reps}
+        unrecorded warm-up traffic through each path (1 s of iperf3, 1 s of wrk keep-alive, 1 s of wrk
+        with `Connection: close`) so that JIT compilation does not land in the first figure. Each cell of the table is the median over {o.Reps}
         repetition(s), with (min–max) when there are several. The machine is not reserved for the
         bench: the load average at start and end is in the header.
 

@@ -150,6 +150,9 @@ public static class AgentOptionsParser
         return host;
     }
 
+    // The longest token ws-server accepts in the Authorization header (TunnelRequest.MaxTokenLength).
+    private const int MaxTokenLength = 1024;
+
     private static string Token(List<string> errors, string? raw)
     {
         if (raw is null)
@@ -162,6 +165,13 @@ public static class AgentOptionsParser
         {
             // The value itself is a secret: describe the problem, never show it.
             errors.Add($"{Named(AgentSettings.ClientUuid)} contains whitespace or control characters (value not shown): set it to the token exactly as issued.");
+            return string.Empty;
+        }
+
+        if (raw.Length > MaxTokenLength)
+        {
+            // ws-server answers a longer token with 400 on every attempt: fail now, with the reason.
+            errors.Add($"{Named(AgentSettings.ClientUuid)} is {raw.Length} characters long (value not shown); ws-server accepts at most {MaxTokenLength}: set it to the token exactly as issued.");
             return string.Empty;
         }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using ReverseTunnel.Protocol.Framing;
 
@@ -12,6 +13,10 @@ namespace ReverseTunnel.Agent.Streams;
 /// <param name="timeout">DIAL_TIMEOUT_SECONDS.</param>
 public sealed class TargetDialer(string host, int port, TimeSpan timeout)
 {
+    // An IP literal is dialled with a socket of its own family: a dual-mode socket took the IPv6
+    // connect path first (~4% of ws-agent's CPU at 3,000 new connections/s, perf).
+    private readonly IPAddress? _address = IPAddress.TryParse(host, out IPAddress? literal) ? literal : null;
+
     /// <summary>The host dialled.</summary>
     public string Host { get; } = host;
 
@@ -23,10 +28,20 @@ public sealed class TargetDialer(string host, int port, TimeSpan timeout)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = _address is null
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(_address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(Host, Port, deadline.Token).ConfigureAwait(false);
+            if (_address is null)
+            {
+                await socket.ConnectAsync(Host, Port, deadline.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await socket.ConnectAsync(new IPEndPoint(_address, Port), deadline.Token).ConfigureAwait(false);
+            }
+
             return new DialResult(socket, ErrorCode.NoError, null);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -106,6 +106,31 @@ public sealed class AgentOptionsParserTests
     }
 
     [Fact]
+    public void Parse_TokenLongerThanTheServerAccepts_IsRefusedWithoutShowingIt()
+    {
+        Dictionary<string, string?> environment = ValidEnvironment();
+        environment["CLIENT_UUID"] = new string('k', 1025);
+
+        OptionsParseResult result = AgentOptionsParser.Parse([], environment);
+
+        string error = Assert.Single(result.Errors);
+        Assert.StartsWith("CLIENT_UUID", error, StringComparison.Ordinal);
+        Assert.Contains("is 1025 characters long", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("kkkk", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TokenOfExactlyTheServersLimit_IsAccepted()
+    {
+        Dictionary<string, string?> environment = ValidEnvironment();
+        environment["CLIENT_UUID"] = new string('k', 1024);
+
+        OptionsParseResult result = AgentOptionsParser.Parse([], environment);
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
     public void Parse_ProxyWithPassword_NeverShowsThePassword()
     {
         Dictionary<string, string?> environment = ValidEnvironment();

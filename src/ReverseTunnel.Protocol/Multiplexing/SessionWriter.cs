@@ -65,7 +65,16 @@ internal sealed class SessionWriter
         // thread pool, when the wait is cancellable, and that hop per message kept pool threads
         // spinning in sched_yield (half of ws-server's CPU in a 64-octet ping-pong, perf). A
         // cancellation completes the channel instead, which ends the wait just the same.
-        using CancellationTokenRegistration cancel = cancellationToken.Register(static s => ((SessionWriter)s!).Complete(), this);
+        //
+        // Sends take no token either: a cancellable send costs a registration and ManagedWebSocket's
+        // slower path on every message. A cancellation aborts the WebSocket instead, which fails a
+        // send stuck on a peer that stopped reading, as cancelling it would.
+        using CancellationTokenRegistration cancel = cancellationToken.Register(static s =>
+        {
+            var (writer, socket) = ((SessionWriter, WebSocket))s!;
+            writer.Complete();
+            socket.Abort();
+        }, (this, webSocket));
         try
         {
             while (true)
@@ -82,7 +91,7 @@ internal sealed class SessionWriter
                     (frame.IsData ? _data : _control).Enqueue(frame);
                 }
 
-                await SendBatchAsync(webSocket, cancellationToken).ConfigureAwait(false);
+                await SendBatchAsync(webSocket).ConfigureAwait(false);
             }
         }
         finally
@@ -92,7 +101,7 @@ internal sealed class SessionWriter
         }
     }
 
-    private async ValueTask SendBatchAsync(WebSocket webSocket, CancellationToken cancellationToken)
+    private async ValueTask SendBatchAsync(WebSocket webSocket)
     {
         // A lone DATA frame is sent from its own buffer, saving a copy on bulk transfers.
         if (_control.Count == 0 && _data.Count == 1 && _data.Peek().Buffer is { } lone)
@@ -104,7 +113,7 @@ internal sealed class SessionWriter
             }
 
             new FrameHeader(frame.Length, FrameType.Data, frame.Flags, frame.StreamId).WriteTo(lone);
-            await webSocket.SendAsync(lone.AsMemory(0, frame.EncodedLength), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+            await webSocket.SendAsync(lone.AsMemory(0, frame.EncodedLength), WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
             Sent(frame);
             return;
         }
@@ -141,7 +150,7 @@ internal sealed class SessionWriter
             return;
         }
 
-        await webSocket.SendAsync(_batch.AsMemory(0, used), WebSocketMessageType.Binary, true, cancellationToken).ConfigureAwait(false);
+        await webSocket.SendAsync(_batch.AsMemory(0, used), WebSocketMessageType.Binary, true, CancellationToken.None).ConfigureAwait(false);
         Interlocked.Add(ref _pendingControl, -replies);
         BytesSent += used;
         _sendBudget.Release(charged);

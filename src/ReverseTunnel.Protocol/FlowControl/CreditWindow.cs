@@ -185,7 +185,7 @@ public sealed class CreditWindow
     /// <summary>Fails every current and future waiter with <paramref name="reason"/>. Idempotent.</summary>
     public void Close(Exception reason)
     {
-        List<Waiter> failed;
+        List<Waiter>? failed = null;
         lock (_lock)
         {
             if (_closed is not null)
@@ -193,20 +193,23 @@ public sealed class CreditWindow
                 return;
             }
 
-            // Under the lock, so that Register sees a failed waiter as decided.
+            // Under the lock, so that Register sees a failed waiter as decided. Every stream's window
+            // is closed when the stream ends, almost always with nobody waiting: allocate only then.
             _closed = reason;
-            failed = new List<Waiter>(_waiters.Count);
             while (_waiters.TryDequeue(out Waiter? w))
             {
                 w.Decided = true;
                 w.Registration.Unregister();
-                failed.Add(w);
+                (failed ??= []).Add(w);
             }
         }
 
-        foreach (Waiter w in failed)
+        if (failed is not null)
         {
-            w.TrySetException(reason);
+            foreach (Waiter w in failed)
+            {
+                w.TrySetException(reason);
+            }
         }
     }
 

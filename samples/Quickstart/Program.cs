@@ -66,7 +66,9 @@ Console.WriteLine("What to try next:");
 Console.WriteLine("  - Keep everything running and use the tunnel yourself:  dotnet run --project samples/Quickstart -- --keep-running");
 Console.WriteLine($"      then: curl -k https://127.0.0.1:{serverPort}/healthz   (the agent's connectivity check)");
 Console.WriteLine($"            curl http://127.0.0.1:{tunnelPort}/             (a request through the tunnel)");
-Console.WriteLine($"  - Add clients to {Path.Combine(dataDirectory, "clients.json")}; the server reloads it without a restart.");
+Console.WriteLine(keepRunning
+    ? $"  - Add clients to {Path.Combine(dataDirectory, "clients.json")}; the server reloads it without a restart."
+    : "  - With --keep-running, add clients to the server's clients.json; it reloads the file without a restart.");
 Console.WriteLine("  - Run the server and agent for real: see README.md, 'Running for real'.");
 
 if (keepRunning)

@@ -9,6 +9,7 @@ using ReverseTunnel.Protocol.Bridging;
 // the host's lifetime would stop it with its own shutdown timeout rather than the session drain.
 // System.CommandLine's own signal handling is off (ProcessTerminationTimeout = null): ShutdownSignal does it.
 InlineSocketCompletions.EnableUnlessConfigured();
+SocketEngineThreads.SetUnlessConfigured(SocketEngineThreads.AgentDefault);
 var commandLine = new AgentCommandLine();
 commandLine.Command.SetAction((parsed, _) => AgentHost.RunAsync(commandLine, parsed, AgentHost.ReadEnvironment()));
 ParseResult parseResult = commandLine.Parse(args);

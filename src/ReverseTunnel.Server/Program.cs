@@ -12,6 +12,7 @@ if (args.Length > 0 && args[0] == HashTokenCommand.Name)
 }
 
 InlineSocketCompletions.EnableUnlessConfigured();
+SocketEngineThreads.SetUnlessConfigured(SocketEngineThreads.ServerDefault);
 WebApplication app;
 try
 {

@@ -69,7 +69,8 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
 
         // The child must not inherit the test host's settings, only what the test gives it.
-        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("Tunnel__", StringComparison.Ordinal) || k is "HTTPS_PROXY" or "https_proxy" or "ALL_PROXY").ToList())
+        foreach (string key in info.Environment.Keys.Where(k => k.StartsWith("Tunnel__", StringComparison.Ordinal) || k is "HTTPS_PROXY" or "https_proxy" or "ALL_PROXY" ||
+            k.StartsWith("DOTNET_SYSTEM_NET_SOCKETS_", StringComparison.Ordinal)).ToList())
         {
             info.Environment.Remove(key);
         }

@@ -1,0 +1,58 @@
+using System.Net.Sockets;
+using System.Text;
+using ReverseTunnel.EndToEnd.Tests.Harness;
+using ReverseTunnel.EndToEnd.Tests.Targets;
+
+namespace ReverseTunnel.EndToEnd.Tests;
+
+/// <summary>
+/// How many threads wait on epoll for each process's sockets (docs/operations.md, "Threads"): the
+/// runtime names them ".NET Sockets" and starts all of them with the first socket operation.
+/// </summary>
+public class SocketThreadTests
+{
+    private const string Token = "socket-thread-token-5e4d3c2b1a";
+    private const string ThreadCountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
+    [Fact]
+    public async Task Processes_ByDefault_AgentRunsOneSocketThreadServerOnePerCoreButOne()
+    {
+        (ChildProcess server, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(extra: null);
+        await using (env)
+        await using (target)
+        {
+            Assert.Equal(1, SocketThreads(agent.Id));
+            Assert.Equal(Math.Max(1, Environment.ProcessorCount - 1), SocketThreads(server.Id));
+        }
+    }
+
+    [Fact]
+    public async Task Agent_ThreadCountSetByOperator_IsKept()
+    {
+        (_, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(new Dictionary<string, string?> { [ThreadCountVariable] = "3" });
+        await using (env)
+        await using (target)
+        {
+            Assert.Equal(3, SocketThreads(agent.Id));
+        }
+    }
+
+    /// <summary>Starts a server and an agent and passes one echo through, so that both have used sockets.</summary>
+    private static async Task<(ChildProcess Server, ChildProcess Agent, TunnelEnvironment Env, TcpTarget Target)> StartAsync(IDictionary<string, string?>? extra)
+    {
+        int port = FreePort.Next();
+        var target = new TcpTarget();
+        TunnelEnvironment env = await TunnelEnvironment.StartAsync(("acme", Token, [port]));
+        ChildProcess agent = await env.StartConnectedAgentAsync(Token, port, target.Port, extra);
+        using Socket socket = await TunnelClient.ConnectAsync(port);
+        await socket.SendLineAsync("echo");
+        await socket.SendAllAsync("ping"u8.ToArray());
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("ping", Encoding.ASCII.GetString(await socket.ReadToEndAsync().WithTimeout()));
+        return (env.Server, agent, env, target);
+    }
+
+    private static int SocketThreads(int pid) =>
+        Directory.GetDirectories($"/proc/{pid}/task")
+            .Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
+}

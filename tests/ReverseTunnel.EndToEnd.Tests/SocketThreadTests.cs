@@ -14,6 +14,10 @@ public class SocketThreadTests
     private const string Token = "socket-thread-token-5e4d3c2b1a";
     private const string ThreadCountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
+    // The runtime takes its processor count from here when set, so a 2-core machine can show what
+    // the defaults do on a larger one.
+    private const string ProcessorCountVariable = "DOTNET_PROCESSOR_COUNT";
+
     [Fact]
     public async Task Processes_ByDefault_AgentRunsOneSocketThreadServerOnePerCoreButOne()
     {
@@ -23,6 +27,38 @@ public class SocketThreadTests
         {
             Assert.Equal(1, SocketThreads(agent.Id));
             Assert.Equal(Math.Max(1, Environment.ProcessorCount - 1), SocketThreads(server.Id));
+        }
+    }
+
+    [Fact]
+    public async Task Server_OnEightCores_RunsSevenSocketThreads()
+    {
+        await using TunnelEnvironment env = await TunnelEnvironment.StartAsync(new Dictionary<string, string?> { [ProcessorCountVariable] = "8" });
+
+        Assert.Equal(7, SocketThreads(env.Server.Id));
+    }
+
+    [Fact]
+    public async Task Server_InlineCompletionsTurnedOff_KeepsTheRuntimesOwnCount()
+    {
+        // The runtime's count without inline completions: one per 30 cores, at least one.
+        await using TunnelEnvironment env = await TunnelEnvironment.StartAsync(new Dictionary<string, string?>
+        {
+            [ProcessorCountVariable] = "8",
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "0",
+        });
+
+        Assert.Equal(1, SocketThreads(env.Server.Id));
+    }
+
+    [Fact]
+    public async Task Agent_OnEightCores_StillRunsOneSocketThread()
+    {
+        (_, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(new Dictionary<string, string?> { [ProcessorCountVariable] = "8" });
+        await using (env)
+        await using (target)
+        {
+            Assert.Equal(1, SocketThreads(agent.Id));
         }
     }
 

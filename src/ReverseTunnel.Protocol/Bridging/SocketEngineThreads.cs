@@ -27,13 +27,16 @@ public static class SocketEngineThreads
     public static int ServerDefault => Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>
-    /// Sets the count unless the operator set the variable. Call first thing in Main, before any
-    /// socket exists.
+    /// Sets the count unless the operator set the variable, or turned inline completions off: then
+    /// these threads only hand completions to the pool, and the runtime's own count (one per 30
+    /// cores) fits that. Call first thing in Main, after <see cref="InlineSocketCompletions"/> and
+    /// before any socket exists.
     /// </summary>
     public static void SetUnlessConfigured(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is null)
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is null &&
+            Environment.GetEnvironmentVariable(InlineSocketCompletions.EnvironmentVariable) == "1")
         {
             Environment.SetEnvironmentVariable(EnvironmentVariable, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }

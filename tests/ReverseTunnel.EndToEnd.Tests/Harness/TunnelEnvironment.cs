@@ -28,7 +28,11 @@ internal sealed class TunnelEnvironment : IAsyncDisposable
     public string ClientsFile => Path.Combine(DataDirectory, "clients.json");
 
     /// <summary>Creates a data directory with the given clients and starts the server on a free port.</summary>
-    public static async Task<TunnelEnvironment> StartAsync(params (string Name, string Token, int[] Ports)[] clients)
+    public static Task<TunnelEnvironment> StartAsync(params (string Name, string Token, int[] Ports)[] clients) =>
+        StartAsync(serverEnvironment: null, clients);
+
+    /// <summary>As <see cref="StartAsync((string, string, int[])[])"/>, with variables for the server process.</summary>
+    public static async Task<TunnelEnvironment> StartAsync(IDictionary<string, string?>? serverEnvironment, params (string Name, string Token, int[] Ports)[] clients)
     {
         var environment = new TunnelEnvironment(Directory.CreateTempSubdirectory("rt-e2e-").FullName);
         foreach ((string name, string token, int[] ports) in clients)
@@ -37,12 +41,12 @@ internal sealed class TunnelEnvironment : IAsyncDisposable
         }
 
         environment.WriteClients();
-        await environment.StartServerAsync(port: 0);
+        await environment.StartServerAsync(port: 0, serverEnvironment);
         return environment;
     }
 
     /// <summary>Starts (or restarts) ws-server on <paramref name="port"/>; 0 picks a free one.</summary>
-    public async Task StartServerAsync(int port)
+    public async Task StartServerAsync(int port, IDictionary<string, string?>? environment = null)
     {
         Server = ChildProcess.Start("ws-server", ChildProcess.DllPath("ServerDll"),
         [
@@ -50,7 +54,7 @@ internal sealed class TunnelEnvironment : IAsyncDisposable
             $"--Tunnel:ListenPort={port}",
             $"--Tunnel:DataDirectory={DataDirectory}",
             "--Tunnel:ShutdownTimeout=00:00:05",
-        ]);
+        ], environment);
         Match listening = await Server.WaitForLineAsync(@"Listening on https://[^\s]*:(\d+)");
         ServerPort = int.Parse(listening.Groups[1].Value);
         Match fingerprint = await Server.WaitForLineAsync(@"SHA-256 fingerprint:? ([0-9A-Fa-f:]{64,95})");

@@ -51,25 +51,16 @@ public class SocketThreadTests
         Assert.Equal(1, SocketThreads(env.Server.Id));
     }
 
-    [Fact]
-    public async Task Agent_OnEightCores_StillRunsOneSocketThread()
+    [Theory]
+    [InlineData(ProcessorCountVariable, "8", 1)] // One session, one read loop: one thread on any machine.
+    [InlineData(ThreadCountVariable, "3", 3)] // The operator's choice is kept.
+    public async Task Agent_WithVariable_RunsExpectedSocketThreads(string variable, string value, int expected)
     {
-        (_, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(new Dictionary<string, string?> { [ProcessorCountVariable] = "8" });
+        (_, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(new Dictionary<string, string?> { [variable] = value });
         await using (env)
         await using (target)
         {
-            Assert.Equal(1, SocketThreads(agent.Id));
-        }
-    }
-
-    [Fact]
-    public async Task Agent_ThreadCountSetByOperator_IsKept()
-    {
-        (_, ChildProcess agent, TunnelEnvironment env, TcpTarget target) = await StartAsync(new Dictionary<string, string?> { [ThreadCountVariable] = "3" });
-        await using (env)
-        await using (target)
-        {
-            Assert.Equal(3, SocketThreads(agent.Id));
+            Assert.Equal(expected, SocketThreads(agent.Id));
         }
     }
 

@@ -13,6 +13,12 @@ public static class InlineSocketCompletions
     public const string EnvironmentVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>
+    /// True when the runtime runs socket completions inline: it does so only for the value "1".
+    /// Everything that follows this switch (Kestrel's scheduling, the socket-thread count) asks here.
+    /// </summary>
+    public static bool IsEnabled => Environment.GetEnvironmentVariable(EnvironmentVariable) == "1";
+
+    /// <summary>
     /// Turns inline completions on unless the operator set the variable (to 0 to opt out). Call first
     /// thing in Main, before any socket exists; it also sets Kestrel's default
     /// (SocketTransportOptions.UnsafePreferInlineScheduling).

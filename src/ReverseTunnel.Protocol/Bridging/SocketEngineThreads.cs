@@ -36,7 +36,7 @@ public static class SocketEngineThreads
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is null &&
-            Environment.GetEnvironmentVariable(InlineSocketCompletions.EnvironmentVariable) == "1")
+            InlineSocketCompletions.IsEnabled)
         {
             Environment.SetEnvironmentVariable(EnvironmentVariable, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }

@@ -16,10 +16,10 @@ internal static class KestrelSetup
     /// own sockets do (<see cref="Protocol.Bridging.InlineSocketCompletions"/>). Without it every send
     /// and receive of an agent's WebSocket hopped through Kestrel's IOQueue to a pool thread, and the
     /// pool's idle workers spun in sched_yield: ~19% of ws-server's CPU under iperf3 (perf, 2 cores).
-    /// No code on these paths blocks. DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0 turns both off.
+    /// No code on these paths blocks. Any value of DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS but 1 turns both off.
     /// </summary>
     public static void ConfigureSockets(SocketTransportOptions sockets) =>
-        sockets.UnsafePreferInlineScheduling = Environment.GetEnvironmentVariable(Protocol.Bridging.InlineSocketCompletions.EnvironmentVariable) != "0";
+        sockets.UnsafePreferInlineScheduling = Protocol.Bridging.InlineSocketCompletions.IsEnabled;
 
     public static void Configure(KestrelServerOptions kestrel, TunnelOptions options)
     {

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
+using ReverseTunnel.Protocol.Bridging;
 using System.Threading.Channels;
 using ReverseTunnel.Protocol.Buffers;
 using ReverseTunnel.Protocol.FlowControl;
@@ -25,14 +27,39 @@ internal sealed class SessionWriter
     private readonly CreditWindow _sendBudget;
     private readonly CreditWindow _sessionCredit;
     private readonly byte[] _batch;
+    private readonly TimeSpan _holdAfterSend;
     private int _pendingControl;
+    private long _lastSend;
 
     public SessionWriter(CreditWindow sendBudget, CreditWindow sessionCredit, int maxMessageSize, int maxFrameSize)
+        : this(sendBudget, sessionCredit, maxMessageSize, maxFrameSize, DefaultHoldAfterSend)
     {
+    }
+
+    /// <param name="holdAfterSend">See <see cref="DefaultHoldAfterSend"/>; tests widen it to make holding certain.</param>
+    public SessionWriter(CreditWindow sendBudget, CreditWindow sessionCredit, int maxMessageSize, int maxFrameSize, TimeSpan holdAfterSend)
+    {
+        _holdAfterSend = holdAfterSend;
         _sendBudget = sendBudget;
         _sessionCredit = sessionCredit;
         _batch = GC.AllocateUninitializedArray<byte>(Math.Max(maxMessageSize, maxFrameSize));
     }
+
+    /// <summary>
+    /// A woken writer holds its frames until the end of the socket engine's event batch
+    /// (<see cref="SocketEngineBatch"/>) when it last sent less than this long ago: messages are then
+    /// coming faster than one per batch. HTTP keep-alive through the tunnel (wrk -c64, 3 alternating
+    /// pairs) cut CPU per request 12–31% in ws-server and 20–37% in ws-agent: about one WebSocket
+    /// message per seven requests instead of one each. A 64-octet ping-pong (a round trip takes
+    /// over 100 µs here) is never held, so its latency is unchanged.
+    /// </summary>
+    public static readonly TimeSpan DefaultHoldAfterSend = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>
+    /// Holding is for small messages: a full DATA frame (32 KiB) gains nothing from company and
+    /// would only pay the bell's three system calls.
+    /// </summary>
+    public const int HoldMaxOctets = 8 * 1024;
 
     /// <summary>Octets of frames sent so far (for metrics).</summary>
     public long BytesSent { get; private set; }
@@ -79,16 +106,28 @@ internal sealed class SessionWriter
         {
             while (true)
             {
-                if (_control.Count == 0 && _data.Count == 0 &&
-                    !await _channel.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                bool woken = false;
+                if (_control.Count == 0 && _data.Count == 0)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    return;
+                    ValueTask<bool> wait = _channel.Reader.WaitToReadAsync(CancellationToken.None);
+                    woken = !wait.IsCompleted;
+                    if (!await wait.ConfigureAwait(false))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        return;
+                    }
                 }
 
-                while (_channel.Reader.TryRead(out OutboundFrame frame))
+                // Woken by a completion on the socket-engine thread, with messages coming faster than
+                // one per batch: hold until the batch's end, so that the frames the batch's other
+                // sockets produce leave in this message (see DefaultHoldAfterSend).
+                int queued = DrainChannel();
+                if (woken && queued <= HoldMaxOctets &&
+                    Stopwatch.GetElapsedTime(_lastSend) < _holdAfterSend &&
+                    SocketEngineBatch.TryGetCurrent(out SocketEngineBatch? batch))
                 {
-                    (frame.IsData ? _data : _control).Enqueue(frame);
+                    await batch.Yield();
+                    DrainChannel();
                 }
 
                 await SendBatchAsync(webSocket).ConfigureAwait(false);
@@ -101,8 +140,21 @@ internal sealed class SessionWriter
         }
     }
 
+    private int DrainChannel()
+    {
+        int octets = 0;
+        while (_channel.Reader.TryRead(out OutboundFrame frame))
+        {
+            (frame.IsData ? _data : _control).Enqueue(frame);
+            octets += frame.EncodedLength;
+        }
+
+        return octets;
+    }
+
     private async ValueTask SendBatchAsync(WebSocket webSocket)
     {
+        _lastSend = Stopwatch.GetTimestamp();
         // A lone DATA frame is sent from its own buffer, saving a copy on bulk transfers.
         if (_control.Count == 0 && _data.Count == 1 && _data.Peek().Buffer is { } lone)
         {

@@ -21,17 +21,22 @@ internal sealed class SocketEngineBatch : IDisposable
     // from any other thread a ring would wake the engine thread, a hand-off dearer than the sends saved.
     private const string EngineThreadName = ".NET Sockets";
 
-    // Rounds of candidates a thread may start before it gives up holding (and sends at once, as
-    // without this class). One round is normally enough; see Candidates.
-    private const int MaxRoundsPerThread = 3;
+    // A thread whose round missed its engine (see Round) tries again after a back-off that doubles
+    // from 100 ms to a minute, and meanwhile sends at once, as it would without this class.
+    private static readonly TimeSpan FirstBackOff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackOff = TimeSpan.FromMinutes(1);
 
     private static readonly byte[] Ring = [1];
 
+    // One round in the process at a time: a round equips every engine thread it reaches, so threads
+    // starting rounds of their own at once would only make N engines × N threads socket pairs.
+    private static Round? s_round;
+
     [ThreadStatic] private static SocketEngineBatch? t_batch;
-    [ThreadStatic] private static Round? t_round;
-    [ThreadStatic] private static int t_rounds;
     [ThreadStatic] private static bool t_checked;
     [ThreadStatic] private static bool t_unusable;
+    [ThreadStatic] private static TimeSpan t_backOff;
+    [ThreadStatic] private static long t_nextRound;
 
     private readonly Socket _bell;
     private readonly Socket _ringer;
@@ -86,18 +91,22 @@ internal sealed class SocketEngineBatch : IDisposable
             }
         }
 
-        if (t_round is { IsDone: false })
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        Round? running = Volatile.Read(ref s_round);
+        if (running is { IsDone: false } || now < t_nextRound)
         {
             return false;
         }
 
-        if (++t_rounds > MaxRoundsPerThread)
+        // Not the first round for this thread, or another's round did not reach it: back off.
+        t_backOff = t_backOff == TimeSpan.Zero ? FirstBackOff : TimeSpan.FromTicks(Math.Min(t_backOff.Ticks * 2, MaxBackOff.Ticks));
+        t_nextRound = now + (long)(t_backOff.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        var round = new Round();
+        if (Interlocked.CompareExchange(ref s_round, round, running) == running)
         {
-            t_unusable = true;
-            return false;
+            round.Start();
         }
 
-        t_round = Round.Start();
         return false;
     }
 
@@ -113,20 +122,33 @@ internal sealed class SocketEngineBatch : IDisposable
 
     private static SocketEngineBatch? TryCreate(Round round)
     {
-        // An abstract-namespace address (leading NUL): nothing on disk, gone when the sockets close.
-        var endPoint = new UnixDomainSocketEndPoint("\0reverse-tunnel-batch-" + Guid.NewGuid().ToString("N"));
+        // Abstract-namespace addresses (leading NUL): nothing on disk, gone when the sockets close.
+        // The ringer binds a name of its own so that the accepted end can be checked to be it: any
+        // local process can see the listening name and could connect first.
+        string name = Guid.NewGuid().ToString("N");
+        var endPoint = new UnixDomainSocketEndPoint("\0reverse-tunnel-batch-" + name);
+        var ringerEndPoint = new UnixDomainSocketEndPoint("\0reverse-tunnel-ring-" + name);
         Socket? ringer = null;
+        Socket? bell = null;
         try
         {
             using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             listener.Bind(endPoint);
             listener.Listen(1);
             ringer = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            ringer.Bind(ringerEndPoint);
             ringer.Connect(endPoint);
-            return new SocketEngineBatch(listener.Accept(), ringer, round);
+            bell = listener.Accept();
+            if (bell.RemoteEndPoint?.ToString() != ringerEndPoint.ToString())
+            {
+                throw new SocketException((int)SocketError.AccessDenied);
+            }
+
+            return new SocketEngineBatch(bell, ringer, round);
         }
         catch (SocketException)
         {
+            bell?.Dispose();
             ringer?.Dispose();
             return null;
         }
@@ -144,6 +166,8 @@ internal sealed class SocketEngineBatch : IDisposable
 
         if (ring && !TryRing())
         {
+            // No bell: run now, as without this class. This re-enters the caller's continuation
+            // from inside its await; the next TryGetCurrent drops the broken bell, so it happens once.
             RunPending();
         }
     }
@@ -175,7 +199,6 @@ internal sealed class SocketEngineBatch : IDisposable
             ValueTask<int> received = _bell.ReceiveAsync(_received.AsMemory(), SocketFlags.None);
             if (await received.ConfigureAwait(false) == 0)
             {
-                Dispose();
                 return;
             }
 
@@ -183,7 +206,6 @@ internal sealed class SocketEngineBatch : IDisposable
             _round.OneAnswered();
             if (!Adopt())
             {
-                Dispose();
                 return;
             }
 
@@ -205,10 +227,12 @@ internal sealed class SocketEngineBatch : IDisposable
             {
                 _round.OneAnswered();
             }
-        }
 
-        _broken = true;
-        RunPending();
+            // Whatever ended the loop (the sockets closed, or a continuation threw), nothing that
+            // waits here may be left behind: the owner replaces a broken bell at its next ask.
+            Dispose();
+            RunPending();
+        }
     }
 
     /// <summary>Becomes the bell of the engine thread that answered, unless it already has one.</summary>
@@ -221,6 +245,8 @@ internal sealed class SocketEngineBatch : IDisposable
 
         t_batch = this;
         t_checked = true;
+        t_backOff = TimeSpan.Zero;
+        t_nextRound = 0;
         return true;
     }
 
@@ -235,9 +261,18 @@ internal sealed class SocketEngineBatch : IDisposable
             _armed = false;
         }
 
+        // Continuations of async methods do not throw; if one did, the rest still run first.
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
         foreach (Action continuation in run)
         {
-            continuation();
+            try
+            {
+                continuation();
+            }
+            catch (Exception e)
+            {
+                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
         }
 
         run.Clear();
@@ -245,6 +280,8 @@ internal sealed class SocketEngineBatch : IDisposable
         {
             _spare ??= run;
         }
+
+        failure?.Throw();
     }
 
     /// <summary>Awaits the end of the current event batch.</summary>
@@ -268,26 +305,26 @@ internal sealed class SocketEngineBatch : IDisposable
     /// turn and offers no way to choose; a bell learns its engine only when its first ring is answered.
     /// So a thread that needs a bell creates as many as there are engines, in a row, and rings them
     /// all: each is adopted by the engine thread that answers it, if that thread has none yet, and
-    /// closed otherwise. Other sockets registered meanwhile can make a round miss a thread; it then
-    /// starts another.
+    /// closed otherwise. Other sockets registered meanwhile can make a round miss a thread; that
+    /// thread starts another after a back-off (one round in the process at a time).
     /// </summary>
     private sealed class Round
     {
-        private int _unanswered;
+        private int _unanswered = int.MaxValue;
 
         public bool IsDone => Volatile.Read(ref _unanswered) <= 0;
 
-        public static Round Start()
+        public void Start()
         {
-            var round = new Round();
             int engines = EngineCount();
-            round._unanswered = engines;
+            Volatile.Write(ref _unanswered, engines);
             for (int i = 0; i < engines; i++)
             {
-                SocketEngineBatch? candidate = TryCreate(round);
+                SocketEngineBatch? candidate = TryCreate(this);
                 if (candidate is null)
                 {
-                    round._unanswered -= engines - i;
+                    // Candidates already started may be answering on other threads meanwhile.
+                    Interlocked.Add(ref _unanswered, -(engines - i));
                     break;
                 }
 
@@ -299,8 +336,6 @@ internal sealed class SocketEngineBatch : IDisposable
                     candidate.Dispose();
                 }
             }
-
-            return round;
         }
 
         /// <summary>Counted once per candidate: at its first answer, or when it ends without one.</summary>

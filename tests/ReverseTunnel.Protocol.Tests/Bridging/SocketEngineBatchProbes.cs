@@ -22,7 +22,8 @@ internal static class SocketEngineBatchProbes
         "batch-order" => BatchOrderAsync(),
         "writer-hold" => WriterHoldAsync(),
         "two-engines" => TwoEnginesAsync(),
-        "off-engine" => Task.FromResult(SocketEngineBatch.TryGetCurrent(out _) ? "batch" : "none"),
+        "held-complete" => HeldCompleteAsync(),
+        "off-engine" => OffEngineAsync(),
         _ => throw new ArgumentException($"no probe named {name}"),
     };
 
@@ -97,7 +98,27 @@ internal static class SocketEngineBatchProbes
         return $"held={held} unheld={unheld}";
     }
 
-    private static async Task<int> CountMessagesAsync(TimeSpan holdAfterSend)
+    /// <summary>
+    /// The writer is completed by the batch's last completion while it holds: it must still send
+    /// everything queued, in one message, and end.
+    /// </summary>
+    private static async Task<string> HeldCompleteAsync()
+    {
+        int messages = await CountMessagesAsync(TimeSpan.MaxValue, completeInBatch: true);
+        return $"messages={messages} ended";
+    }
+
+    /// <summary>Asks from the main thread and from a pool thread, after an engine thread has its bell.</summary>
+    private static async Task<string> OffEngineAsync()
+    {
+        await WarmUpAsync();
+        await Task.Yield();
+        string main = SocketEngineBatch.TryGetCurrent(out _) ? "batch" : "none";
+        string pool = await Task.Run(() => SocketEngineBatch.TryGetCurrent(out _)) ? "batch" : "none";
+        return $"{main} {pool}";
+    }
+
+    private static async Task<int> CountMessagesAsync(TimeSpan holdAfterSend, bool completeInBatch = false)
     {
         var (client, server) = await SocketPair.CreateAsync();
         using WebSocket sending = WebSocket.CreateFromStream(new NetworkStream(client, ownsSocket: true), isServer: false, subProtocol: null, Timeout.InfiniteTimeSpan);
@@ -110,6 +131,10 @@ internal static class SocketEngineBatchProbes
         {
             await ReadOneAsync(socket);
             Assert(writer.TryEnqueue(OutboundFrame.WindowUpdate((uint)i + 1, 1)), "the writer refused a frame");
+            if (completeInBatch && i == Sockets - 1)
+            {
+                writer.Complete();
+            }
         });
 
         // A WINDOW_UPDATE is a 9-octet header and a 4-octet increment.

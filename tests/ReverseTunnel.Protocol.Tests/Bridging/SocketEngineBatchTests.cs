@@ -40,15 +40,15 @@ public sealed class SocketEngineBatchTests
     }
 
     [Fact]
-    public async Task TryGetCurrent_NotOnAnEngineThread_ReturnsFalse()
+    public async Task SessionWriter_CompletedWhileHolding_SendsEverythingAndEnds()
     {
-        Assert.Equal("none", await ProbeProcess.RunAsync("off-engine"));
+        Assert.Equal("messages=1 ended", await ProbeProcess.RunAsync("held-complete"));
     }
 
     [Fact]
-    public async Task TryGetCurrent_OnAPoolThread_ReturnsFalse()
+    public async Task TryGetCurrent_MainOrPoolThreadWhileEnginesHaveBells_ReturnsFalse()
     {
-        // A ring from a pool thread would wake the engine thread: a hand-off, not a batch.
-        Assert.False(await Task.Run(() => SocketEngineBatch.TryGetCurrent(out _)));
+        // A ring from another thread would wake the engine thread: a hand-off, not a batch.
+        Assert.Equal("none none", await ProbeProcess.RunAsync("off-engine"));
     }
 }

@@ -24,12 +24,13 @@ internal static class ProbeProcess
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            await process.WaitForExitAsync().WaitAsync(TestTimeout.Value);
+            // Longer than the probe's own timeout, so that a hung probe reports itself (on stderr).
+            await process.WaitForExitAsync().WaitAsync(TestTimeout.Value + TimeSpan.FromSeconds(15));
         }
         catch (TimeoutException)
         {
             process.Kill(entireProcessTree: true);
-            throw;
+            throw new TimeoutException($"probe {probe} did not finish: {await stderr}");
         }
 
         string output = (await stdout).Trim();

@@ -1,7 +1,8 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
-using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 
 namespace ReverseTunnel.Protocol.Bridging;
 
@@ -91,7 +92,7 @@ internal sealed class SocketEngineBatch : IDisposable
             }
         }
 
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        long now = Stopwatch.GetTimestamp();
         Round? running = Volatile.Read(ref s_round);
         if (running is { IsDone: false } || now < t_nextRound)
         {
@@ -100,7 +101,7 @@ internal sealed class SocketEngineBatch : IDisposable
 
         // Not the first round for this thread, or another's round did not reach it: back off.
         t_backOff = t_backOff == TimeSpan.Zero ? FirstBackOff : TimeSpan.FromTicks(Math.Min(t_backOff.Ticks * 2, MaxBackOff.Ticks));
-        t_nextRound = now + (long)(t_backOff.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        t_nextRound = now + (long)(t_backOff.TotalSeconds * Stopwatch.Frequency);
         var round = new Round();
         if (Interlocked.CompareExchange(ref s_round, round, running) == running)
         {
@@ -262,7 +263,7 @@ internal sealed class SocketEngineBatch : IDisposable
         }
 
         // Continuations of async methods do not throw; if one did, the rest still run first.
-        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        ExceptionDispatchInfo? failure = null;
         foreach (Action continuation in run)
         {
             try
@@ -271,7 +272,7 @@ internal sealed class SocketEngineBatch : IDisposable
             }
             catch (Exception e)
             {
-                failure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                failure ??= ExceptionDispatchInfo.Capture(e);
             }
         }
 
@@ -316,7 +317,8 @@ internal sealed class SocketEngineBatch : IDisposable
 
         public void Start()
         {
-            int engines = EngineCount();
+            // Two descriptors per candidate; 64 bounds a round on the largest machines.
+            int engines = Math.Min(SocketEngineThreads.Current, 64);
             Volatile.Write(ref _unanswered, engines);
             for (int i = 0; i < engines; i++)
             {
@@ -340,15 +342,5 @@ internal sealed class SocketEngineBatch : IDisposable
 
         /// <summary>Counted once per candidate: at its first answer, or when it ends without one.</summary>
         public void OneAnswered() => Interlocked.Decrement(ref _unanswered);
-
-        private static int EngineCount()
-        {
-            // The runtime's own count when the variable is unset (SocketEngineThreads sets it in both programs).
-            string? configured = Environment.GetEnvironmentVariable(SocketEngineThreads.EnvironmentVariable);
-            int count = int.TryParse(configured, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
-                ? n
-                : Environment.ProcessorCount;
-            return Math.Min(count, 64);
-        }
     }
 }

@@ -27,6 +27,17 @@ public static class SocketEngineThreads
     public static int ServerDefault => Math.Max(1, Environment.ProcessorCount - 1);
 
     /// <summary>
+    /// The number of engine threads the runtime runs: the variable's value when set (both programs set
+    /// it, see <see cref="SetUnlessConfigured"/>), else the runtime's own count with inline completions,
+    /// one per core.
+    /// </summary>
+    public static int Current =>
+        int.TryParse(Environment.GetEnvironmentVariable(EnvironmentVariable), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out int count) && count > 0
+            ? count
+            : Environment.ProcessorCount;
+
+    /// <summary>
     /// Sets the count unless the operator set the variable, or turned inline completions off: then
     /// these threads only hand completions to the pool, and the runtime's own count (one per 30
     /// cores) fits that. Call first thing in Main, after <see cref="InlineSocketCompletions"/> and

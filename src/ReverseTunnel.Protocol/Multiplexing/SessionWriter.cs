@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using ReverseTunnel.Protocol.Bridging;
 using System.Threading.Channels;
+using ReverseTunnel.Protocol.Bridging;
 using ReverseTunnel.Protocol.Buffers;
 using ReverseTunnel.Protocol.FlowControl;
 using ReverseTunnel.Protocol.Framing;

@@ -29,6 +29,25 @@ public class ResilienceTests
     }
 
     [Fact]
+    public async Task ServerKilled_MidTransfer_ClientSeesResetNotEof()
+    {
+        int port = FreePort.Next();
+        await using var target = new TcpTarget();
+        await using TunnelEnvironment env = await TunnelEnvironment.StartAsync(("acme", Token, [port]));
+        await env.StartConnectedAgentAsync(Token, port, target.Port);
+        using Socket socket = await TunnelClient.ConnectAsync(port);
+        await socket.SendLineAsync("source 1073741824 1");
+        byte[] first = new byte[1024];
+        Assert.True(await socket.ReceiveAsync(first) > 0);
+
+        // SIGKILL: no code of ws-server runs, so only the socket's own state (SO_LINGER 0, which
+        // the tunnel port's connections inherit from their listener) can make the kernel reset it.
+        await env.Server.KillAsync();
+
+        Assert.True(await socket.EndsWithResetAsync().WithTimeout(), "A dead ws-server must leave the client's connection reset, not ended with FIN.");
+    }
+
+    [Fact]
     public async Task ServerRestarted_AgentReconnectsByItself_TunnelWorksAgain()
     {
         int port = FreePort.Next();

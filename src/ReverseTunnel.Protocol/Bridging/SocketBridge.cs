@@ -27,7 +27,11 @@ public static class SocketBridge
         // While the bridge runs, an abortive close is the default: if this process dies (OOM kill,
         // crash), the kernel then resets the connection instead of sending a FIN that would make a
         // truncated transfer look complete. A clean end turns lingering back on just before closing.
-        SetLinger(socket, abortive: true);
+        if (!options.SocketsCloseWithReset)
+        {
+            SetLinger(socket, abortive: true);
+        }
+
         using CancellationTokenRegistration cancel = cancellationToken.Register(static s => ((BridgeState)s!).Fail(BridgeOutcome.Cancelled, ErrorCode.Cancel, null), state);
 
         // A reset that arrives after one direction has finished must still tear the socket down.

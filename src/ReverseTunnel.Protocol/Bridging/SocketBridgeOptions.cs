@@ -14,6 +14,13 @@ public sealed class SocketBridgeOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// True when the sockets handed to the bridge already close with RST (SO_LINGER 0, for
+    /// instance inherited from the listening socket that accepted them): the bridge then skips
+    /// setting it at the start, one system call per connection. Default false: the bridge sets it.
+    /// </summary>
+    public bool SocketsCloseWithReset { get; init; }
+
     /// <summary>The clock of <see cref="IdleTimeout"/>; tests may pass a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

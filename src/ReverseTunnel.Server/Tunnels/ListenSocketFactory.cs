@@ -8,7 +8,20 @@ internal static class ListenSocketFactory
 {
     private const int Backlog = 512;
 
-    /// <summary>Binds and listens on <paramref name="address"/>:<paramref name="port"/>.</summary>
+    /// <summary>
+    /// True where accepted connections inherit TCP_NODELAY and SO_LINGER from the listening socket
+    /// (Linux copies the listener's socket state into each connection it accepts), so that
+    /// <see cref="Listen"/> sets them once instead of two system calls per connection. Each costs
+    /// 1-1.3 µs on the 2-core VM the benchmarks run on, where a new connection costs ws-server
+    /// about 110 µs of CPU in all.
+    /// </summary>
+    public static bool AcceptedSocketsInheritOptions => OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// Binds and listens on <paramref name="address"/>:<paramref name="port"/>. Where
+    /// <see cref="AcceptedSocketsInheritOptions"/>, the connections it accepts already have
+    /// TCP_NODELAY on and close with RST (SO_LINGER 0).
+    /// </summary>
     /// <exception cref="SocketException">The port cannot be bound (in use by another program, no permission).</exception>
     public static Socket Listen(IPAddress address, int port)
     {
@@ -19,6 +32,14 @@ internal static class ListenSocketFactory
             if (address.Equals(IPAddress.IPv6Any))
             {
                 socket.DualMode = true;
+            }
+
+            if (AcceptedSocketsInheritOptions)
+            {
+                // Every connection forwards small writes at once, and closes with RST unless the
+                // bridge ends it cleanly (see SocketBridge): set here, inherited by each accept.
+                socket.NoDelay = true;
+                socket.LingerState = new LingerOption(true, 0);
             }
 
             socket.Bind(new IPEndPoint(address, port));

@@ -188,7 +188,11 @@ public sealed class TunnelListener : IDisposable
         TunnelLease? counted = null;
         try
         {
-            connection.NoDelay = true;
+            if (!ListenSocketFactory.AcceptedSocketsInheritOptions)
+            {
+                connection.NoDelay = true;
+            }
+
             (TunnelLease lease, MuxSession? session) = await WaitForSessionAsync().ConfigureAwait(false);
             if (session is null)
             {

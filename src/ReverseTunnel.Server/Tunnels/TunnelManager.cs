@@ -46,7 +46,11 @@ public sealed class TunnelManager : IDisposable
         _replaceDrain = options.Value.ShutdownTimeout < MaxReplaceDrain ? options.Value.ShutdownTimeout : MaxReplaceDrain;
         _streamLimits = new StreamLimits(
             options.Value.MaxStreamsPerSession,
-            new Protocol.Bridging.SocketBridgeOptions { IdleTimeout = options.Value.IdleStreamTimeout });
+            new Protocol.Bridging.SocketBridgeOptions
+            {
+                IdleTimeout = options.Value.IdleStreamTimeout,
+                SocketsCloseWithReset = ListenSocketFactory.AcceptedSocketsInheritOptions,
+            });
         _registry = registry;
         _metrics = metrics;
         _logger = logger;

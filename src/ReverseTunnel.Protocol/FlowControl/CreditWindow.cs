@@ -28,7 +28,10 @@ public sealed class CreditWindow
     private readonly object _lock = new();
     private readonly Queue<Waiter> _waiters = new();
     private long _available;
+    private bool _isClosed;
     private Exception? _closed;
+    private Func<object, Exception>? _createReason;
+    private object? _reasonState;
 
     /// <summary>Creates a window holding <paramref name="initial"/> octets of credit.</summary>
     public CreditWindow(long initial)
@@ -53,16 +56,16 @@ public sealed class CreditWindow
     /// Takes between 1 and <paramref name="max"/> octets, waiting in line while none is available.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token fired while waiting.</exception>
-    /// <exception cref="Exception">The exception given to <see cref="Close"/>.</exception>
+    /// <exception cref="Exception">The exception given to <see cref="Close(Exception)"/>.</exception>
     public ValueTask<int> AcquireAsync(int max, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         Waiter waiter;
         lock (_lock)
         {
-            if (_closed is not null)
+            if (_isClosed)
             {
-                return ValueTask.FromException<int>(_closed);
+                return ValueTask.FromException<int>(ClosedReason());
             }
 
             if (_available > 0 && _waiters.Count == 0)
@@ -91,9 +94,9 @@ public sealed class CreditWindow
         Waiter waiter;
         lock (_lock)
         {
-            if (_closed is not null)
+            if (_isClosed)
             {
-                return ValueTask.FromException(_closed);
+                return ValueTask.FromException(ClosedReason());
             }
 
             if (_available >= amount && _waiters.Count == 0)
@@ -115,7 +118,7 @@ public sealed class CreditWindow
     {
         lock (_lock)
         {
-            if (_closed is not null || _available < amount || _waiters.Count > 0)
+            if (_isClosed || _available < amount || _waiters.Count > 0)
             {
                 return false;
             }
@@ -130,7 +133,7 @@ public sealed class CreditWindow
     {
         lock (_lock)
         {
-            if (_closed is not null || _available <= 0 || _waiters.Count > 0)
+            if (_isClosed || _available <= 0 || _waiters.Count > 0)
             {
                 return 0;
             }
@@ -183,24 +186,41 @@ public sealed class CreditWindow
     }
 
     /// <summary>Fails every current and future waiter with <paramref name="reason"/>. Idempotent.</summary>
-    public void Close(Exception reason)
+    public void Close(Exception reason) => Close(static r => (Exception)r, reason);
+
+    /// <summary>
+    /// Fails every current and future waiter with the exception <paramref name="createReason"/>
+    /// makes of <paramref name="state"/>, made only if there is a waiter to fail. Idempotent.
+    /// </summary>
+    /// <remarks>
+    /// Every stream's window is closed when the stream ends, almost always with nobody waiting: a
+    /// normal end then allocates no exception (it was one per connection, with its message).
+    /// </remarks>
+    public void Close(Func<object, Exception> createReason, object state)
     {
         List<Waiter>? failed = null;
+        Exception? reason = null;
         lock (_lock)
         {
-            if (_closed is not null)
+            if (_isClosed)
             {
                 return;
             }
 
-            // Under the lock, so that Register sees a failed waiter as decided. Every stream's window
-            // is closed when the stream ends, almost always with nobody waiting: allocate only then.
-            _closed = reason;
+            // Under the lock, so that Register sees a failed waiter as decided.
+            _isClosed = true;
+            _createReason = createReason;
+            _reasonState = state;
             while (_waiters.TryDequeue(out Waiter? w))
             {
                 w.Decided = true;
                 w.Registration.Unregister();
                 (failed ??= []).Add(w);
+            }
+
+            if (failed is not null)
+            {
+                reason = ClosedReason();
             }
         }
 
@@ -208,9 +228,22 @@ public sealed class CreditWindow
         {
             foreach (Waiter w in failed)
             {
-                w.TrySetException(reason);
+                w.TrySetException(reason!);
             }
         }
+    }
+
+    /// <summary>The reason given to <see cref="Close(Func{object, Exception}, object)"/>, made on first use. Call under the lock.</summary>
+    private Exception ClosedReason()
+    {
+        if (_closed is null)
+        {
+            _closed = _createReason!(_reasonState!);
+            _createReason = null;
+            _reasonState = null;
+        }
+
+        return _closed;
     }
 
     private void Register(Waiter waiter, CancellationToken cancellationToken)

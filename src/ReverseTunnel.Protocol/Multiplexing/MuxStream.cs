@@ -312,7 +312,8 @@ public sealed partial class MuxStream
             _closed = true;
         }
 
-        _sendCredit.Close(new StreamResetException(ErrorCode.NoError, $"Stream {Id} is closed.", byPeer: false));
+        _sendCredit.Close(
+            static s => new StreamResetException(ErrorCode.NoError, $"Stream {((MuxStream)s).Id} is closed.", byPeer: false), this);
         _session.OnStreamClosed(this);
         _completion.TrySetResult();
     }

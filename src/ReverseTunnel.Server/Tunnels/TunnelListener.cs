@@ -183,7 +183,6 @@ public sealed class TunnelListener : IDisposable
 
     private async Task HandleConnectionAsync(Socket connection)
     {
-        string? remote = connection.RemoteEndPoint?.ToString();
         MuxStream stream;
         TunnelLease? counted = null;
         try
@@ -196,14 +195,14 @@ public sealed class TunnelListener : IDisposable
             (TunnelLease lease, MuxSession? session) = await WaitForSessionAsync().ConfigureAwait(false);
             if (session is null)
             {
-                Refuse(connection, remote, "no_session", "no agent session serves the port");
+                Refuse(connection, "no_session", "no agent session serves the port");
                 return;
             }
 
             if (!lease.TryAddStream(_limits.MaxStreamsPerSession))
             {
                 // This session's limit, not the port's: the next session (a reconnect) starts afresh.
-                Refuse(connection, remote, "stream_limit", $"the session carries its maximum of {_limits.MaxStreamsPerSession} connections (Tunnel:MaxStreamsPerSession)");
+                Refuse(connection, "stream_limit", $"the session carries its maximum of {_limits.MaxStreamsPerSession} connections (Tunnel:MaxStreamsPerSession)");
                 WarnStreamLimit();
                 return;
             }
@@ -214,7 +213,7 @@ public sealed class TunnelListener : IDisposable
         catch (Exception ex) when (ex is SessionClosedException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
             counted?.RemoveStream();
-            Refuse(connection, remote, "session_refused", ex.Message);
+            Refuse(connection, "session_refused", ex.Message);
             return;
         }
 
@@ -232,10 +231,10 @@ public sealed class TunnelListener : IDisposable
     }
 
     /// <summary>Resets the connection (not FIN: the caller must not mistake the refusal for an empty response).</summary>
-    private void Refuse(Socket connection, string? remote, string reason, string message)
+    private void Refuse(Socket connection, string reason, string message)
     {
         _metrics.StreamRefused(reason);
-        ServerLog.ConnectionRefused(_logger, Port, remote, message);
+        ServerLog.ConnectionRefused(_logger, Port, RemoteOf(connection), message);
         Reset(connection);
     }
 
@@ -260,7 +259,19 @@ public sealed class TunnelListener : IDisposable
         ServerLog.StreamLimitReached(_logger, Port, _limits.MaxStreamsPerSession, count);
     }
 
-    private async Task<(TunnelLease Lease, MuxSession? Session)> WaitForSessionAsync()
+    private ValueTask<(TunnelLease Lease, MuxSession? Session)> WaitForSessionAsync()
+    {
+        // The usual case, an agent connected: no deadline timer, no linked token, no task.
+        TunnelLease current = _lease;
+        if (current.SessionTask.IsCompletedSuccessfully && current.SessionTask.Result is { } ready)
+        {
+            return ValueTask.FromResult<(TunnelLease, MuxSession?)>((current, ready));
+        }
+
+        return new ValueTask<(TunnelLease, MuxSession?)>(WaitForSessionSlowAsync());
+    }
+
+    private async Task<(TunnelLease Lease, MuxSession? Session)> WaitForSessionSlowAsync()
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
         deadline.CancelAfter(SessionWait);
@@ -281,7 +292,20 @@ public sealed class TunnelListener : IDisposable
         }
     }
 
-    private static void Reset(Socket connection)
+    /// <summary>The client's address for a log line; formatted only when one is written.</summary>
+    private static string? RemoteOf(Socket connection)
+    {
+        try
+        {
+            return connection.RemoteEndPoint?.ToString();
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+        private static void Reset(Socket connection)
     {
         try
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ReverseTunnel.Protocol.FlowControl;
 using ReverseTunnel.Protocol.Tests.Support;
 
@@ -54,6 +55,40 @@ public class CreditWindowTests
 
         Assert.Same(reason, await Assert.ThrowsAsync<IOException>(() => waiting.AsTask()).WithTimeout());
         Assert.Same(reason, await Assert.ThrowsAsync<IOException>(() => window.AcquireAsync(1).AsTask()));
+    }
+
+    [Fact]
+    public async Task Close_ReasonFactoryWithNobodyWaiting_MakesTheReasonOnlyWhenAskedAndOnce()
+    {
+        var window = new CreditWindow(5);
+        var made = new StrongBox<int>(0);
+
+        window.Close(static s => new IOException($"closed #{++((StrongBox<int>)s).Value}"), made);
+        Assert.Equal(0, made.Value);
+        Assert.Equal(0, window.TryAcquire(1));
+        Assert.False(window.TryAcquireExactly(1));
+        Assert.Equal(0, made.Value);
+
+        IOException first = await Assert.ThrowsAsync<IOException>(() => window.AcquireAsync(1).AsTask());
+        IOException second = await Assert.ThrowsAsync<IOException>(() => window.AcquireExactlyAsync(1).AsTask());
+        Assert.Same(first, second);
+        Assert.Equal("closed #1", first.Message);
+        Assert.Equal(1, made.Value);
+    }
+
+    [Fact]
+    public async Task Close_ReasonFactoryWithWaiters_FailsEachWithTheSameMadeReason()
+    {
+        var window = new CreditWindow(0);
+        ValueTask<int> a = window.AcquireAsync(1);
+        ValueTask b = window.AcquireExactlyAsync(4);
+
+        window.Close(static s => new IOException((string)s), "gone");
+
+        IOException fromA = await Assert.ThrowsAsync<IOException>(() => a.AsTask()).WithTimeout();
+        IOException fromB = await Assert.ThrowsAsync<IOException>(() => b.AsTask()).WithTimeout();
+        Assert.Same(fromA, fromB);
+        Assert.Equal("gone", fromA.Message);
     }
 
     [Fact]

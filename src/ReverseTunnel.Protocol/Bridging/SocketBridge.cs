@@ -38,13 +38,18 @@ public static class SocketBridge
         _ = stream.Completion.ContinueWith(static (_, s) => ((BridgeState)s!).OnStreamDone(), state, CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-        using var watchdogStop = new CancellationTokenSource();
-        Task watchdog = state.Clock is null ? Task.CompletedTask : IdleWatchdogAsync(state, options.IdleTimeout, watchdogStop.Token);
+        // Without an idle timeout (the default) no watchdog runs, and nothing is allocated for one.
+        using CancellationTokenSource? watchdogStop = state.Clock is null ? null : new CancellationTokenSource();
+        Task watchdog = watchdogStop is null ? Task.CompletedTask : IdleWatchdogAsync(state, options.IdleTimeout, watchdogStop.Token);
         Task upload = state.Clock is null ? SocketToStreamAsync(state) : SocketToStreamCountingAsync(state);
         Task download = StreamToSocketAsync(state);
         await Task.WhenAll(upload, download).ConfigureAwait(false);
-        await watchdogStop.CancelAsync().ConfigureAwait(false);
-        await watchdog.ConfigureAwait(false);
+        if (watchdogStop is not null)
+        {
+            await watchdogStop.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
+        }
+
         return state.Finish();
     }
 

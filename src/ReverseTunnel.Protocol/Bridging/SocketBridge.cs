@@ -194,7 +194,8 @@ public static class SocketBridge
                     // Otherwise the socket's peer has sent its FIN already and the bridge is about to
                     // close the socket cleanly (Finish), which sends ours: nothing unread can be left
                     // to turn the close into a reset. One system call per connection less where the
-                    // target ends first, as an HTTP server with Connection: close does.
+                    // target ends first, as an HTTP server with Connection: close does. A failure in
+                    // the moment before that close now shows as RST alone, not FIN and then RST.
                     await input.CompleteAsync().ConfigureAwait(false);
                     return;
                 }

@@ -186,7 +186,11 @@ public sealed class CreditWindow
     }
 
     /// <summary>Fails every current and future waiter with <paramref name="reason"/>. Idempotent.</summary>
-    public void Close(Exception reason) => Close(static r => (Exception)r, reason);
+    public void Close(Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        Close(static r => (Exception)r, reason);
+    }
 
     /// <summary>
     /// Fails every current and future waiter with the exception <paramref name="createReason"/>
@@ -198,6 +202,7 @@ public sealed class CreditWindow
     /// </remarks>
     public void Close(Func<object, Exception> createReason, object state)
     {
+        ArgumentNullException.ThrowIfNull(createReason);
         List<Waiter>? failed = null;
         Exception? reason = null;
         lock (_lock)
@@ -207,20 +212,22 @@ public sealed class CreditWindow
                 return;
             }
 
-            // Under the lock, so that Register sees a failed waiter as decided.
-            _isClosed = true;
             _createReason = createReason;
             _reasonState = state;
+            if (_waiters.Count > 0)
+            {
+                // Made before anything changes: a factory that throws leaves the window open and its
+                // waiters waiting, rather than decided and never completed.
+                reason = ClosedReason();
+            }
+
+            // Under the lock, so that Register sees a failed waiter as decided.
+            _isClosed = true;
             while (_waiters.TryDequeue(out Waiter? w))
             {
                 w.Decided = true;
                 w.Registration.Unregister();
                 (failed ??= []).Add(w);
-            }
-
-            if (failed is not null)
-            {
-                reason = ClosedReason();
             }
         }
 
@@ -238,7 +245,7 @@ public sealed class CreditWindow
     {
         if (_closed is null)
         {
-            _closed = _createReason!(_reasonState!);
+            _closed = _createReason!(_reasonState!) ?? new InvalidOperationException("The credit window is closed.");
             _createReason = null;
             _reasonState = null;
         }

@@ -74,7 +74,7 @@ internal static partial class ServerLog
     public static partial void TunnelClosed(ILogger logger, int port);
 
     [LoggerMessage(EventId = 1032, Level = LogLevel.Debug, Message = "Tunnel port {Port}: connection from {RemoteEndPoint} refused: {Reason}")]
-    public static partial void ConnectionRefused(ILogger logger, int port, string? remoteEndPoint, string reason);
+    public static partial void ConnectionRefused(ILogger logger, int port, System.Net.EndPoint? remoteEndPoint, string reason);
 
     [LoggerMessage(EventId = 1033, Level = LogLevel.Error, Message = "Tunnel port {Port}: the listening socket failed; the port is closed and its session ended, so that the agent reconnects and the port is bound again.")]
     public static partial void AcceptFailed(ILogger logger, Exception exception, int port);

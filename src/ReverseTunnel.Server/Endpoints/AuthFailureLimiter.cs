@@ -24,14 +24,21 @@ namespace ReverseTunnel.Server.Endpoints;
 /// </para>
 /// <para>
 /// Memory follows the addresses failing right now: buckets that have refilled are dropped at most
-/// once a minute, and at most <see cref="MaxTrackedAddresses"/> are kept. Beyond that (a botnet),
-/// further addresses share one bucket, so their failures are still limited, together.
+/// once a minute, and at most <see cref="MaxTrackedAddresses"/> are kept. Beyond that (a botnet, or
+/// one host walking the /64s of its /48), an address without a bucket of its own is counted in one
+/// of <see cref="OverflowSlots"/> shared buckets, chosen by its network (IPv4 /16, IPv6 /48) through
+/// a hash seeded per process. Its failures are still limited, and an attacker who exhausts a
+/// shared bucket locks out its own networks and the few that share their slot, never everyone.
+/// Addresses that have a bucket keep it.
 /// </para>
 /// </remarks>
 internal sealed class AuthFailureLimiter
 {
-    /// <summary>Buckets kept at most (about 100 octets each: ~6.5 MB).</summary>
+    /// <summary>Buckets kept at most (up to about 150 octets each with an IPv6 key: ~10 MB).</summary>
     internal const int MaxTrackedAddresses = 65_536;
+
+    /// <summary>Shared buckets for the addresses beyond <see cref="MaxTrackedAddresses"/>.</summary>
+    internal const int OverflowSlots = 4_096;
 
     // Refilled buckets are swept out at most this often, by a failure that comes along; when the
     // table is full, at most once a second (a sweep walks every bucket: 65,536 per failure would
@@ -39,16 +46,18 @@ internal sealed class AuthFailureLimiter
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan FullSweepInterval = TimeSpan.FromSeconds(1);
 
-    // The shared bucket of addresses beyond MaxTrackedAddresses (an IPv6 multicast address: never a client).
-    private static readonly IPAddress OverflowKey = IPAddress.Parse("ff0e::7e57");
-
     private readonly ConcurrentDictionary<IPAddress, Bucket> _buckets = new();
+    private readonly Bucket?[] _overflow = new Bucket?[OverflowSlots];
     private readonly TimeProvider _time;
     private readonly TimeSpan _refillPeriod;
     private readonly long _periodTicks;
     private readonly long _blockedAfterTicks;
     private readonly Lock _sweepLock = new();
     private long _lastSweep;
+
+    // The number of buckets in _buckets: ConcurrentDictionary.Count takes every internal lock, and
+    // the count is read on every handshake from an address without a bucket.
+    private int _tracked;
 
     public AuthFailureLimiter(IOptions<TunnelOptions> options, TimeProvider time)
     {
@@ -69,15 +78,15 @@ internal sealed class AuthFailureLimiter
     /// </summary>
     public int RetryAfterSeconds => Math.Max(1, (int)Math.Ceiling(_refillPeriod.TotalSeconds));
 
-    /// <summary>Addresses with a bucket right now (for tests).</summary>
-    internal int TrackedAddresses => _buckets.Count;
+    /// <summary>Addresses with a bucket of their own right now (for tests).</summary>
+    internal int TrackedAddresses => Volatile.Read(ref _tracked);
 
     /// <summary>True when <paramref name="address"/> has no failures left; takes nothing.</summary>
     public bool IsBlocked(IPAddress? address)
     {
         IPAddress key = Key(address);
         if (!_buckets.TryGetValue(key, out Bucket? bucket) &&
-            (_buckets.Count < MaxTrackedAddresses || !_buckets.TryGetValue(OverflowKey, out bucket)))
+            (Volatile.Read(ref _tracked) < MaxTrackedAddresses || (bucket = Volatile.Read(ref _overflow[OverflowSlot(key)])) is null))
         {
             return false;
         }
@@ -93,9 +102,7 @@ internal sealed class AuthFailureLimiter
         IPAddress key = Key(address);
         if (!_buckets.TryGetValue(key, out Bucket? bucket))
         {
-            bucket = _buckets.Count < MaxTrackedAddresses
-                ? _buckets.GetOrAdd(key, static (_, start) => new Bucket(start), now)
-                : _buckets.GetOrAdd(OverflowKey, static (_, start) => new Bucket(start), now);
+            bucket = Volatile.Read(ref _tracked) < MaxTrackedAddresses ? Track(key, now) : SharedBucket(key, now);
         }
 
         while (true)
@@ -157,9 +164,9 @@ internal sealed class AuthFailureLimiter
             foreach (KeyValuePair<IPAddress, Bucket> entry in _buckets)
             {
                 // A failure racing with this removal may be forgiven once; it cannot be doubled.
-                if (Volatile.Read(ref entry.Value.Due) <= now)
+                if (Volatile.Read(ref entry.Value.Due) <= now && _buckets.TryRemove(entry))
                 {
-                    _buckets.TryRemove(entry);
+                    Interlocked.Decrement(ref _tracked);
                 }
             }
 
@@ -168,7 +175,40 @@ internal sealed class AuthFailureLimiter
     }
 
     private bool SweepDue(long lastSweep) =>
-        _time.GetElapsedTime(lastSweep) >= (_buckets.Count < MaxTrackedAddresses ? SweepInterval : FullSweepInterval);
+        _time.GetElapsedTime(lastSweep) >= (Volatile.Read(ref _tracked) < MaxTrackedAddresses ? SweepInterval : FullSweepInterval);
+
+    /// <summary>A bucket of the address's own; the count may pass the cap by the few adds that race.</summary>
+    private Bucket Track(IPAddress key, long now)
+    {
+        var fresh = new Bucket(now);
+        if (_buckets.TryAdd(key, fresh))
+        {
+            Interlocked.Increment(ref _tracked);
+            return fresh;
+        }
+
+        return _buckets.TryGetValue(key, out Bucket? existing) ? existing : SharedBucket(key, now);
+    }
+
+    private Bucket SharedBucket(IPAddress key, long now)
+    {
+        ref Bucket? slot = ref _overflow[OverflowSlot(key)];
+        return Volatile.Read(ref slot) ?? Interlocked.CompareExchange(ref slot, new Bucket(now), null) ?? slot!;
+    }
+
+    /// <summary>
+    /// The shared bucket of an address's network: its IPv4 /16 or IPv6 /48, hashed with a seed
+    /// chosen per process, so that nobody can aim a network of theirs at another's slot.
+    /// </summary>
+    internal static int OverflowSlot(IPAddress key)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        key.TryWriteBytes(bytes, out int length);
+        int network = length == 4 ? 2 : 6;
+        var hash = new HashCode();
+        hash.AddBytes(bytes[..network]);
+        return (int)((uint)hash.ToHashCode() % OverflowSlots);
+    }
 
     /// <summary>One address's bucket: full when <see cref="Due"/> is not after now.</summary>
     private sealed class Bucket(long due)

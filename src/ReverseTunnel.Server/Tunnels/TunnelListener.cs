@@ -292,12 +292,12 @@ public sealed class TunnelListener : IDisposable
         }
     }
 
-    /// <summary>The client's address for a log line; formatted only when one is written.</summary>
-    private static string? RemoteOf(Socket connection)
+    /// <summary>The client's address for a log line, which formats it only if the line is written (Debug).</summary>
+    private static EndPoint? RemoteOf(Socket connection)
     {
         try
         {
-            return connection.RemoteEndPoint?.ToString();
+            return connection.RemoteEndPoint;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -305,7 +305,7 @@ public sealed class TunnelListener : IDisposable
         }
     }
 
-        private static void Reset(Socket connection)
+    private static void Reset(Socket connection)
     {
         try
         {

@@ -49,6 +49,8 @@ public sealed class TunnelManager : IDisposable
             new Protocol.Bridging.SocketBridgeOptions
             {
                 IdleTimeout = options.Value.IdleStreamTimeout,
+                // Every tunnel port's socket comes from ListenSocketFactory.Listen, which sets SO_LINGER 0
+                // on the listener where accepted connections inherit it.
                 SocketsCloseWithReset = ListenSocketFactory.AcceptedSocketsInheritOptions,
             });
         _registry = registry;

@@ -92,6 +92,19 @@ public class CreditWindowTests
     }
 
     [Fact]
+    public async Task Close_ReasonFactoryThrowsWithAWaiter_LeavesTheWindowOpenAndTheWaiterInLine()
+    {
+        var window = new CreditWindow(0);
+        ValueTask<int> waiting = window.AcquireAsync(3);
+
+        Assert.Throws<InvalidOperationException>(() => window.Close(static _ => throw new InvalidOperationException("factory"), "state"));
+
+        Assert.False(waiting.IsCompleted);
+        window.Release(3);
+        Assert.Equal(3, await waiting.AsTask().WithTimeout());
+    }
+
+    [Fact]
     public async Task AcquireAsync_Cancelled_LeavesTheLineAndLaterWaitersAreServed()
     {
         var window = new CreditWindow(0);

@@ -108,7 +108,7 @@ internal sealed class AuthFailureLimiter
         while (true)
         {
             long due = Volatile.Read(ref bucket.Due);
-            if (due - now > _blockedAfterTicks)
+            if (IsOutOfPermits(due, now))
             {
                 // Out of permits: a failure while refused takes nothing, as a token bucket would.
                 return;
@@ -144,7 +144,10 @@ internal sealed class AuthFailureLimiter
         return new IPAddress(bytes);
     }
 
-    private bool IsBlocked(Bucket bucket, long now) => Volatile.Read(ref bucket.Due) - now > _blockedAfterTicks;
+    private bool IsBlocked(Bucket bucket, long now) => IsOutOfPermits(Volatile.Read(ref bucket.Due), now);
+
+    /// <summary>The one test of the threshold: the bucket owes more than burst - 1 periods.</summary>
+    private bool IsOutOfPermits(long due, long now) => due - now > _blockedAfterTicks;
 
     /// <summary>Drops the buckets that have refilled completely: once a minute, once a second while the table is full.</summary>
     private void SweepIfDue(long now)

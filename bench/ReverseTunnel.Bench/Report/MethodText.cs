@@ -46,6 +46,10 @@ internal static class MethodText
            the 99% latency line. Socket errors or non-2xx answers wrk reports are listed under Notes.
         4. **New connections per second**: the same with `-c32 -H "Connection: close"`, so every request is a
            new TCP connection through the path (and, through a forwarder, a new connection to nginx).
+           With 3 and 4: the CPU time (as in 6) of ws-server and nginx's ws-agent, or of sshd and ssh,
+           over the wrk run, per request; and how busy the machine's CPUs were meanwhile (/proc/stat:
+           all but idle and iowait). Every process shares the same cores here, so requests per second
+           is both what the path costs and how much of the machine its chain of processes keeps busy.
         5. **Idle connections**: {o.IdleConnections:N0} connections to the echo server, opened in batches of
            {o.IdleBatch:N0} ({o.IdleParallelism} connects in flight), each proving itself with a 1-byte echo and then
            left open. Reported: connections that failed; the RSS growth (VmRSS from /proc) of ws-server +

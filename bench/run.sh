@@ -7,7 +7,7 @@
 #   bash bench/run.sh --reps N     N repetitions
 #
 # Installs what it needs with apt-get when missing (iperf3 wrk nginx-light openssh-server
-# openssh-client), builds Release, and exits non-zero when a measurement could not be taken.
+# openssh-client haproxy), builds Release, and exits non-zero when a measurement could not be taken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 { command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; } || missing+=(openssh-client)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "bench: installing ${missing[*]}"
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

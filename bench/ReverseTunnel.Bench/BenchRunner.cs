@@ -8,7 +8,8 @@ using ReverseTunnel.Bench.Targets;
 namespace ReverseTunnel.Bench;
 
 /// <summary>
-/// One run: the targets once, then per repetition fresh paths (direct, tunnel, ssh -N, ssh -tt) and
+/// One run: the targets once, then per repetition fresh paths (direct, tunnel, ssh -N, ssh -tt, and
+/// HAProxy as a reference) and
 /// every figure on all of them; then the table, and in full mode docs/benchmarks.md and .svg.
 /// </summary>
 internal sealed class BenchRunner(BenchOptions options)
@@ -59,6 +60,8 @@ internal sealed class BenchRunner(BenchOptions options)
             await StartPathAsync(ctx, paths, PathKind.Tunnel, async () => await TunnelPath.StartAsync(ctx.Targets.Ports));
             await StartPathAsync(ctx, paths, PathKind.SshN, async () => await SshPath.StartAsync(PathKind.SshN, ctx.Targets.Ports));
             await StartPathAsync(ctx, paths, PathKind.SshTt, async () => await SshPath.StartAsync(PathKind.SshTt, ctx.Targets.Ports));
+            await StartPathAsync(ctx, paths, PathKind.Haproxy,
+                async () => await HaproxyPath.StartAsync(ctx.Targets.Ports, ctx.Options.IdleConnections + 1_000));
             await IdleRss.MeasureSshAsync(ctx, paths);
             await WarmUp.RunAsync(ctx, paths);
             await Throughput.RunAsync(ctx, paths);

@@ -8,8 +8,9 @@ namespace ReverseTunnel.Bench.Figures;
 /// <summary>
 /// Figures 3 and 4: wrk against nginx's 1 KiB file, keep-alive (-t2 -c64, req/s and p99) and one
 /// request per connection (-t2 -c32 with Connection: close, req/s = new connections per second).
-/// With each: the CPU time of the path's two ends per request, and how busy the machine's CPUs
-/// were. On loopback every process shares the same cores, so requests per second is the product of
+/// With each: the CPU time of the path's two ends per request, how busy the machine's CPUs were,
+/// and the kernel's CPU time per request on the whole machine (wrk and nginx included: direct's
+/// figure is what they cost, the rest is what the path adds). On loopback every process shares the same cores, so requests per second is the product of
 /// both: what the tunnel costs, and how much of the machine the chain of processes keeps busy.
 /// </summary>
 internal static class HttpLoad
@@ -39,13 +40,14 @@ internal static class HttpLoad
         }
 
         args.Add($"http://127.0.0.1:{path.PortFor(TargetKind.Http)}{NginxTarget.Resource}");
-        Figure[] figures = keepAlive ? [Figure.HttpRps, Figure.HttpP99, Figure.HttpCpu, Figure.HttpBusy] : [Figure.NewConns, Figure.NewConnCpu, Figure.NewConnBusy];
+        Figure[] figures = keepAlive ? [Figure.HttpRps, Figure.HttpP99, Figure.HttpCpu, Figure.HttpBusy, Figure.HttpKernel]
+            : [Figure.NewConns, Figure.NewConnCpu, Figure.NewConnBusy, Figure.NewConnKernel];
         await ctx.MeasureAsync(path, what, async () =>
         {
             double cpu0 = path.ServerSide.CpuSeconds() + path.AgentSide(TargetKind.Http).CpuSeconds();
-            (long busy0, long total0) = ProcStats.MachineTicks();
+            MachineTicks machine0 = ProcStats.ReadMachineTicks();
             var (code, stdout, output) = await ToolProcess.RunAsync("wrk", args, TimeSpan.FromSeconds(seconds + 30));
-            (long busy1, long total1) = ProcStats.MachineTicks();
+            MachineTicks machine = ProcStats.ReadMachineTicks() - machine0;
             double cpu = path.ServerSide.CpuSeconds() + path.AgentSide(TargetKind.Http).CpuSeconds() - cpu0;
             if (code != 0)
             {
@@ -74,9 +76,11 @@ internal static class HttpLoad
                 ctx.Results.Add(keepAlive ? Figure.HttpCpu : Figure.NewConnCpu, path.Kind, cpu * 1e6 / wrk.Requests);
             }
 
-            if (total1 > total0)
+            if (machine.Total > 0)
             {
-                ctx.Results.Add(keepAlive ? Figure.HttpBusy : Figure.NewConnBusy, path.Kind, 100.0 * (busy1 - busy0) / (total1 - total0));
+                ctx.Results.Add(keepAlive ? Figure.HttpBusy : Figure.NewConnBusy, path.Kind, 100.0 * machine.Busy / machine.Total);
+                ctx.Results.Add(keepAlive ? Figure.HttpKernel : Figure.NewConnKernel, path.Kind,
+                    ProcStats.TicksToSeconds(machine.Kernel) * 1e6 / wrk.Requests);
             }
         }, figures);
         await Task.Delay(1000);

@@ -21,6 +21,12 @@ internal static class IdleConnections
     {
         foreach (IForwardingPath path in paths)
         {
+            if (path is HaproxyPath { MaxConnections: int max } && max < ctx.Options.IdleConnections)
+            {
+                ctx.Results.Note($"rep {ctx.Rep}, haproxy: idle connections not measured; it can hold only {max:N0} under this open-file limit ({Prerequisites.OpenFileLimit():N0}), two descriptors each");
+                continue;
+            }
+
             ctx.Log($"{ctx.Options.IdleConnections} idle connections through {path.Kind.Label()}");
             await ctx.MeasureAsync(path, "idle connections", () => RunOneAsync(ctx, path),
                 Figure.IdleFailures, Figure.IdleRssPerConn, Figure.IdleRateFirst, Figure.IdleRateLast);

@@ -35,7 +35,12 @@ internal static class Throughput
             {
                 double gb = tally.Bytes / 1e9;
                 ctx.Results.Add(Figure.CpuServer, path.Kind, tally.ServerSeconds / gb);
-                ctx.Results.Add(Figure.CpuAgent, path.Kind, tally.AgentSeconds / gb);
+                if (path.AgentSide(TargetKind.Iperf).Pids().Count > 0)
+                {
+                    // HAProxy is one process, counted as the server side: no agent figure.
+                    ctx.Results.Add(Figure.CpuAgent, path.Kind, tally.AgentSeconds / gb);
+                }
+
                 ctx.Results.Add(Figure.CpuTotal, path.Kind, (tally.ServerSeconds + tally.AgentSeconds) / gb);
             }
         }

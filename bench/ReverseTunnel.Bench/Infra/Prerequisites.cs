@@ -11,6 +11,7 @@ internal static class Prerequisites
         ("/usr/sbin/sshd", "openssh-server"),
         ("ssh", "openssh-client"),
         ("ssh-keygen", "openssh-client"),
+        ("/usr/sbin/haproxy", "haproxy"),
         ("getconf", "libc-bin"),
     ];
 
@@ -36,7 +37,8 @@ internal static class Prerequisites
         tool.StartsWith('/') ? File.Exists(tool)
         : (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Any(dir => File.Exists(Path.Combine(dir, tool)));
 
-    private static long OpenFileLimit()
+    /// <summary>This process's soft limit of open files, which the processes it starts inherit.</summary>
+    public static long OpenFileLimit()
     {
         string? line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
         string[] parts = line?["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];

@@ -45,17 +45,22 @@ internal static class ProcStats
 
     /// <summary>
     /// Clock ticks of all CPUs together since boot, from the first line of /proc/stat: busy (user,
-    /// nice, system, irq, softirq, steal) and in total (idle and iowait added).
+    /// nice, system, irq, softirq, steal), of that the kernel's part (system, irq, softirq), and in
+    /// total (idle and iowait added).
     /// </summary>
-    public static (long Busy, long Total) MachineTicks()
+    public static MachineTicks ReadMachineTicks()
     {
         string line = File.ReadLines("/proc/stat").First();
         long[] t = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         long idle = t[3] + t[4];
-        long busy = t[0] + t[1] + t[2] + t[5] + t[6] + t[7];
-        return (busy, busy + idle);
+        long kernel = t[2] + t[5] + t[6];
+        long busy = t[0] + t[1] + kernel + t[7];
+        return new MachineTicks(busy, kernel, busy + idle);
     }
+
+    /// <summary>Clock ticks (USER_HZ) in seconds.</summary>
+    public static double TicksToSeconds(long ticks) => ticks / (double)TicksPerSecond.Value;
 
     /// <summary>The process and all its live descendants, parents before children.</summary>
     public static IReadOnlyList<int> Descendants(int root)

@@ -7,13 +7,13 @@ internal static class MethodText
         ## Benchmark
 
         `bench/run.sh` installs what is missing (`apt-get install iperf3 wrk nginx-light openssh-server
-        openssh-client`), raises `ulimit -n` as far as the machine allows, builds ws-server, ws-agent and
+        openssh-client haproxy`), raises `ulimit -n` as far as the machine allows, builds ws-server, ws-agent and
         the bench (`bench/ReverseTunnel.Bench`) in Release, and runs the bench. All traffic stays on
         127.0.0.1; every process the bench starts is killed when it ends, fails or is interrupted.
         `bash bench/run.sh --smoke` (what CI can run) does one short repetition, 1,000 idle connections,
         and writes its report to a temp dir instead of here.
 
-        **Paths**, measured side by side in every repetition (each figure runs on all four paths
+        **Paths**, measured side by side in every repetition (each figure runs on all five paths
         before the next figure starts):
 
         - *direct*: the client connects to the target itself.
@@ -26,6 +26,10 @@ internal static class MethodText
           In this mode sshd never sets TCP_NODELAY.
         - *ssh -tt*: the same with `ssh -tt … exec sleep infinity`, an interactive session (stdin a pipe
           kept open), in which sshd sets TCP_NODELAY.
+        - *haproxy*, a reference and not a target: Debian's HAProxy in TCP mode with one thread
+          (`nbthread 1`), one `listen` per target, no TLS and no multiplexing. It is about the least a
+          relay written in C costs on this machine; its one process is counted in the ws-server
+          (sshd) rows and the "both ends" rows. The ratios and targets compare the tunnel with ssh -tt.
 
         **Targets**: `iperf3 -s`, nginx (2 workers, access log off, a 1 KiB file) and a C# TCP echo server
         (NoDelay; it runs in a child process because the open-file limit of one process could not hold
@@ -50,6 +54,9 @@ internal static class MethodText
            over the wrk run, per request; and how busy the machine's CPUs were meanwhile (/proc/stat:
            all but idle and iowait). Every process shares the same cores here, so requests per second
            is both what the path costs and how much of the machine its chain of processes keeps busy.
+           Also the kernel's CPU time per request on the whole machine (/proc/stat: system, irq and
+           softirq, every process): direct's figure is what wrk and nginx cost the kernel, and a path's
+           figure above it is the kernel work that the path adds, which no change in user space removes.
         5. **Idle connections**: {o.IdleConnections:N0} connections to the echo server, opened in batches of
            {o.IdleBatch:N0} ({o.IdleParallelism} connects in flight), each proving itself with a 1-byte echo and then
            left open. Reported: connections that failed; the RSS growth (VmRSS from /proc) of ws-server +

@@ -26,6 +26,7 @@ internal static class SvgChart
         (PathKind.Tunnel, "#2b6cb0"),
         (PathKind.SshN, "#dd6b20"),
         (PathKind.SshTt, "#d69e2e"),
+        (PathKind.Haproxy, "#a0aec0"),
     ];
 
     public static string Render(Results results, int reps)

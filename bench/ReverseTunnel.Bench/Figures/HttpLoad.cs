@@ -10,8 +10,9 @@ namespace ReverseTunnel.Bench.Figures;
 /// request per connection (-t2 -c32 with Connection: close, req/s = new connections per second).
 /// With each: the CPU time of the path's two ends per request, how busy the machine's CPUs were,
 /// and the kernel's CPU time per request on the whole machine (wrk and nginx included: direct's
-/// figure is what they cost, the rest is what the path adds). On loopback every process shares the same cores, so requests per second is the product of
-/// both: what the tunnel costs, and how much of the machine the chain of processes keeps busy.
+/// figure is what they cost, the rest is what the path adds). On loopback every process shares
+/// the same cores, so requests per second is the product of both: what the tunnel costs, and how
+/// much of the machine the chain of processes keeps busy.
 /// </summary>
 internal static class HttpLoad
 {

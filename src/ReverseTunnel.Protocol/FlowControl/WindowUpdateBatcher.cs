@@ -8,9 +8,13 @@ namespace ReverseTunnel.Protocol.FlowControl;
 internal sealed class WindowUpdateBatcher(int window)
 {
     private long _pending;
+    private volatile int _threshold = Math.Max(1, window / 4);
 
     /// <summary>Pending octets that make a WINDOW_UPDATE worth sending: a quarter window.</summary>
-    public int Threshold { get; } = Math.Max(1, window / 4);
+    public int Threshold => _threshold;
+
+    /// <summary>Follows a window that grew, so that updates stay at a quarter of it.</summary>
+    public void Resize(int window) => _threshold = Math.Max(1, window / 4);
 
     /// <summary>
     /// Records <paramref name="consumed"/> octets; returns the increment to send, or 0 to wait.
@@ -19,7 +23,7 @@ internal sealed class WindowUpdateBatcher(int window)
     public int Add(int consumed, bool urgent = false)
     {
         long total = Interlocked.Add(ref _pending, consumed);
-        if (total <= 0 || (total < Threshold && !urgent))
+        if (total <= 0 || (total < _threshold && !urgent))
         {
             return 0;
         }

@@ -20,4 +20,11 @@ public enum FrameType : byte
 
     /// <summary>The first frame each side sends: its settings.</summary>
     Hello = 0x5,
+
+    /// <summary>
+    /// The sender has data for a stream and no stream credit left (empty payload). Advisory: the
+    /// receiver may answer with more credit than the window it announced. A receiver that does not
+    /// know the type skips it (section 6.3 of docs/protocol.md), so it needs no new version.
+    /// </summary>
+    Blocked = 0x6,
 }

@@ -99,6 +99,7 @@ public sealed partial class MuxSession
             case FrameType.WindowUpdate: OnWindowUpdate(header, payload); break;
             case FrameType.Reset: OnReset(header, payload); break;
             case FrameType.GoAway: OnGoAway(header, payload); break;
+            case FrameType.Blocked: OnBlocked(header); break;
             case FrameType.Hello: throw new ProtocolException(ErrorCode.ProtocolError, "HELLO was sent twice.");
             default: break; // Unknown frame types are skipped so that later versions can add them.
         }
@@ -209,6 +210,23 @@ public sealed partial class MuxSession
             }
 
             stream.OnWindowUpdate((int)increment);
+            return;
+        }
+
+        RequireKnownStream(header);
+    }
+
+    private void OnBlocked(in FrameHeader header)
+    {
+        RequireStreamFrame(header);
+        if (header.Length != 0)
+        {
+            throw new ProtocolException(ErrorCode.FrameSizeError, $"BLOCKED payload must be empty, not {header.Length} octets.");
+        }
+
+        if (_streams.TryGetValue(header.StreamId, out MuxStream? stream))
+        {
+            stream.OnPeerBlocked();
             return;
         }
 

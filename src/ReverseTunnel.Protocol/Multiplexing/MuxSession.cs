@@ -67,6 +67,10 @@ public sealed partial class MuxSession : IAsyncDisposable
     private readonly WindowUpdateBatcher _sessionBatcher;
     private readonly object _openLock = new();
     private long _receiveCredit;
+    // Octets by which live streams' receive windows have grown past the initial window. At most half
+    // the session window, so that streams whose readers stopped after their windows grew hold at
+    // most that half beyond their initial windows, and the other half still serves the rest.
+    private long _grownWindows;
     private uint _nextStreamId;
     private uint _highestPeerStreamId;
     private int _localStreams;
@@ -332,6 +336,31 @@ public sealed partial class MuxSession : IAsyncDisposable
 
     internal void EnqueueWindowUpdate(uint streamId, int increment) => _writer.TryEnqueue(OutboundFrame.WindowUpdate(streamId, increment));
 
+    internal void EnqueueBlocked(MuxStream stream) => _writer.TryEnqueue(OutboundFrame.Blocked(stream));
+
+    /// <summary>The most a stream's receive window grows to (<see cref="MuxSessionOptions.MaxStreamWindow"/>).</summary>
+    internal int StreamWindowLimit => _options.StreamWindowLimit;
+
+    /// <summary>Takes up to <paramref name="wanted"/> octets of the session's budget for grown windows; returns what it took.</summary>
+    internal int TakeWindowGrowth(int wanted)
+    {
+        long budget = _options.SessionWindow / 2;
+        while (true)
+        {
+            long used = Volatile.Read(ref _grownWindows);
+            long granted = Math.Min(wanted, budget - used);
+            if (granted <= 0)
+            {
+                return 0;
+            }
+
+            if (Interlocked.CompareExchange(ref _grownWindows, used + granted, used) == used)
+            {
+                return (int)granted;
+            }
+        }
+    }
+
     /// <summary>Gives the peer back session credit for octets consumed or discarded.</summary>
     internal void ReturnSessionCredit(int count)
     {
@@ -350,6 +379,12 @@ public sealed partial class MuxSession : IAsyncDisposable
         if (!_streams.TryRemove(new KeyValuePair<uint, MuxStream>(stream.Id, stream)))
         {
             return;
+        }
+
+        // A closed stream's window grows no more (MuxStream.OnPeerBlocked checks under its lock).
+        if (stream.ReceiveWindow - _options.InitialStreamWindow is > 0 and int grown)
+        {
+            Interlocked.Add(ref _grownWindows, -grown);
         }
 
         if (IsLocalId(stream.Id))

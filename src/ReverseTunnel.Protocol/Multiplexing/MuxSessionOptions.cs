@@ -16,6 +16,18 @@ public sealed class MuxSessionOptions
     public int InitialStreamWindow { get; set; } = 256 * 1024;
 
     /// <summary>
+    /// How far a stream's window may grow, in octets. When the peer says a stream is blocked on
+    /// credit (BLOCKED) while the local reader keeps up, the window is too small for the link, and
+    /// it doubles, up to this. The initial window alone held one stream over a 50 ms link to
+    /// 36 Mbit/s (window ÷ RTT); ssh -R, with its fixed 2 MiB, reached 300 (docs/performance.md).
+    /// Default 4 MiB; range 16 KiB..1 GiB. Used as at most half of <see cref="SessionWindow"/> and
+    /// never below <see cref="InitialStreamWindow"/>. All streams of a session together grow by at
+    /// most half of <see cref="SessionWindow"/>: readers that stop after their windows grew then
+    /// hold at most that half beyond their initial windows, and the rest still flow.
+    /// </summary>
+    public int MaxStreamWindow { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
     /// Credit granted to the peer for all streams together: the bound on octets buffered here for
     /// this session. Returned as data is consumed. Default 8 MiB; range 64 KiB..1 GiB; must be at
     /// least twice <see cref="InitialStreamWindow"/> so one stalled reader cannot stall the rest.
@@ -49,6 +61,7 @@ public sealed class MuxSessionOptions
     {
         var errors = new List<string>();
         Range(errors, prefix + nameof(InitialStreamWindow), InitialStreamWindow, 16 * 1024, 16 * 1024 * 1024);
+        Range(errors, prefix + nameof(MaxStreamWindow), MaxStreamWindow, 16 * 1024, 1024 * 1024 * 1024);
         Range(errors, prefix + nameof(SessionWindow), SessionWindow, 64 * 1024, 1024 * 1024 * 1024);
         Range(errors, prefix + nameof(MaxFramePayload), MaxFramePayload, HelloSettings.MinFramePayload, 1024 * 1024);
         Range(errors, prefix + nameof(MaxConcurrentStreams), MaxConcurrentStreams, 1, 1_000_000);
@@ -66,6 +79,9 @@ public sealed class MuxSessionOptions
 
         return errors;
     }
+
+    /// <summary>The most a stream's receive window grows to: see <see cref="MaxStreamWindow"/>.</summary>
+    internal int StreamWindowLimit => Math.Max(InitialStreamWindow, Math.Min(MaxStreamWindow, SessionWindow / 2));
 
     internal HelloSettings ToHello() => new()
     {

@@ -17,6 +17,9 @@ public sealed partial class MuxStream
 
     private CancellationTokenSource? _abortSource;
 
+    // 1 once BLOCKED was sent and no WINDOW_UPDATE came since: one BLOCKED per stall.
+    private int _blockedSignalled;
+
     /// <summary>Sends <paramref name="data"/>, waiting for credit as needed.</summary>
     /// <exception cref="StreamResetException">The stream was reset.</exception>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -159,6 +162,13 @@ public sealed partial class MuxStream
         int stream = _sendCredit.TryAcquire(max);
         if (stream == 0)
         {
+            // Out of stream credit with data to send: say so, once, so that a peer whose reader keeps
+            // up can grow the window (MuxStream.OnPeerBlocked).
+            if (Interlocked.Exchange(ref _blockedSignalled, 1) == 0)
+            {
+                _session.EnqueueBlocked(this);
+            }
+
             stream = await WaitAsync(_sendCredit, max, exactly: false, cancellationToken).ConfigureAwait(false);
         }
 

@@ -34,6 +34,7 @@ public sealed partial class MuxStream
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.None);
     private readonly object _lock = new();
     private long _receiveCredit;
+    private int _receiveWindow;
     private long _buffered;
     private bool _finSent;
     private bool _finReceived;
@@ -49,6 +50,7 @@ public sealed partial class MuxStream
         Id = id;
         _sendCredit = new CreditWindow(sendWindow);
         _receiveCredit = receiveWindow;
+        _receiveWindow = receiveWindow;
         _receiveBatcher = new WindowUpdateBatcher(receiveWindow);
         Input = new StreamInput(this, _inbound.Reader);
     }
@@ -73,6 +75,9 @@ public sealed partial class MuxStream
 
     /// <summary>True once the stream was reset (by either side or by losing the session).</summary>
     public bool IsReset => _reset is not null;
+
+    /// <summary>The window this side grants the peer on this stream now: the initial one, or more once grown.</summary>
+    public int ReceiveWindow => Volatile.Read(ref _receiveWindow);
 
     /// <summary>Octets received but not yet read by the consumer (for tests and metrics).</summary>
     public long BufferedBytes => Interlocked.Read(ref _buffered);
@@ -193,10 +198,44 @@ public sealed partial class MuxStream
 
     internal void OnWindowUpdate(int increment)
     {
+        Volatile.Write(ref _blockedSignalled, 0);
         if (!_sendCredit.TryAdd(increment))
         {
             Reset(ErrorCode.FlowControlError, $"Stream {Id} window passed 2^31-1.");
         }
+    }
+
+    /// <summary>
+    /// The peer has data for this stream and no credit. If the reader keeps up (less than half the
+    /// window waits for it), the window, not the reader, limits the stream: it doubles, up to
+    /// <see cref="MuxSessionOptions.MaxStreamWindow"/> and within the session's budget for grown
+    /// windows, and the difference is granted at once. A reader that stopped has three quarters of
+    /// its window or more unread when BLOCKED comes (it follows the DATA that used the credit), so
+    /// its window does not grow.
+    /// </summary>
+    internal void OnPeerBlocked()
+    {
+        int grown, increase;
+        lock (_lock)
+        {
+            if (_reset is not null || _closed || _finReceived || _inputDone ||
+                _receiveWindow >= _session.StreamWindowLimit || _buffered >= _receiveWindow / 2)
+            {
+                return;
+            }
+
+            increase = _session.TakeWindowGrowth(Math.Min(_receiveWindow, _session.StreamWindowLimit - _receiveWindow));
+            if (increase == 0)
+            {
+                return;
+            }
+
+            grown = _receiveWindow += increase;
+            _receiveCredit += increase;
+        }
+
+        _receiveBatcher.Resize(grown);
+        _session.EnqueueWindowUpdate(Id, increase);
     }
 
     internal void OnPeerReset(ErrorCode code) =>

@@ -41,10 +41,18 @@ internal readonly struct OutboundFrame
     /// <summary>Payload length (DATA) or length of <see cref="Buffer"/> in use.</summary>
     public int Length { get; }
 
-    /// <summary>The stream a DATA frame belongs to, so that frames of a reset stream can be dropped.</summary>
+    /// <summary>The stream a DATA or BLOCKED frame belongs to, so that frames of a reset stream can be dropped.</summary>
     public MuxStream? Stream { get; }
 
     public bool IsData => Type == FrameType.Data;
+
+    /// <summary>
+    /// Sent in order with DATA rather than ahead of it: a BLOCKED must reach the peer after the DATA
+    /// that used up the credit, so that what the peer's reader has not read yet tells it whether
+    /// the reader or the window is the limit (MuxStream.OnPeerBlocked). It is bounded without being
+    /// a reply: one per stall, and a stall ends only with the peer's WINDOW_UPDATE.
+    /// </summary>
+    public bool InStreamOrder => Type is FrameType.Data or FrameType.Blocked;
 
     public int EncodedLength => FrameHeader.Size + PayloadLength;
 
@@ -68,6 +76,8 @@ internal readonly struct OutboundFrame
 
     public static OutboundFrame WindowUpdate(uint streamId, int increment) =>
         new(FrameType.WindowUpdate, FrameFlags.None, streamId, (uint)increment, 0, null, 0, null);
+
+    public static OutboundFrame Blocked(MuxStream stream) => new(FrameType.Blocked, FrameFlags.None, stream.Id, 0, 0, null, 0, stream);
 
     public static OutboundFrame Reset(uint streamId, ErrorCode code) =>
         new(FrameType.Reset, FrameFlags.None, streamId, (uint)code, 0, null, 0, null);

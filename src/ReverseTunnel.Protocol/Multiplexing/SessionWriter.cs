@@ -146,7 +146,7 @@ internal sealed class SessionWriter
         int octets = 0;
         while (_channel.Reader.TryRead(out OutboundFrame frame))
         {
-            (frame.IsData ? _data : _control).Enqueue(frame);
+            (frame.InStreamOrder ? _data : _control).Enqueue(frame);
             octets += frame.EncodedLength;
         }
 
@@ -251,7 +251,7 @@ internal sealed class SessionWriter
     {
         while (_channel.Reader.TryRead(out OutboundFrame frame))
         {
-            (frame.IsData ? _data : _control).Enqueue(frame);
+            (frame.InStreamOrder ? _data : _control).Enqueue(frame);
         }
 
         _control.Clear();

@@ -96,6 +96,7 @@ public class MuxSessionTests
         await fastWrite.WithTimeout();
         Assert.False(stalledWrite.IsCompleted);
         Assert.InRange(stalledAgent.BufferedBytes, 1, options.InitialStreamWindow);
+        Assert.Equal(options.InitialStreamWindow, stalledAgent.ReceiveWindow); // a stalled reader's window never grows
     }
 
     [Fact]

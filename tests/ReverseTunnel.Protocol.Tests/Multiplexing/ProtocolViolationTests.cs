@@ -125,6 +125,32 @@ public class ProtocolViolationTests
     }
 
     [Fact]
+    public async Task RunAsync_BlockedWithPayload_EndsWithFrameSizeError()
+    {
+        await using RawPeer peer = await RawPeer.CreateAsync();
+        await peer.SendAsync(RawPeer.Hello());
+        MuxStream stream = await peer.Session.OpenStreamAsync().WithTimeout();
+
+        await peer.SendAsync(RawPeer.Frame(FrameType.Blocked, FrameFlags.None, stream.Id, [0, 0, 0, 1]));
+
+        SessionEnd end = await peer.SessionRun.WithTimeout();
+        Assert.Equal(ErrorCode.FrameSizeError, end.Code);
+        Assert.Contains("BLOCKED payload must be empty", end.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_BlockedOnStreamZero_EndsWithProtocolError()
+    {
+        await using RawPeer peer = await RawPeer.CreateAsync();
+
+        await peer.SendAsync(RawPeer.Hello(), RawPeer.Frame(FrameType.Blocked, FrameFlags.None, 0, []));
+
+        SessionEnd end = await peer.SessionRun.WithTimeout();
+        Assert.Equal(ErrorCode.ProtocolError, end.Code);
+        Assert.Contains("Blocked needs a stream id other than 0", end.Message);
+    }
+
+    [Fact]
     public async Task RunAsync_NoHelloInTime_EndsWithTimeout()
     {
         await using RawPeer peer = await RawPeer.CreateAsync(new MuxSessionOptions { HelloTimeout = TimeSpan.FromMilliseconds(200) });

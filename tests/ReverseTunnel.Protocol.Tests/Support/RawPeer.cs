@@ -53,8 +53,16 @@ internal sealed class RawPeer : IAsyncDisposable
         Socket.SendAsync(frames.SelectMany(f => f).ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None);
 
     /// <summary>Reads frames until one of <paramref name="type"/> arrives, or the connection closes (null).</summary>
-    public async Task<(FrameHeader Header, byte[] Payload)?> ReceiveUntilAsync(FrameType type)
+    public async Task<(FrameHeader Header, byte[] Payload)?> ReceiveUntilAsync(FrameType type) =>
+        await ReceiveThroughAsync(header => header.Type == type) is { } frames ? frames[^1] : null;
+
+    /// <summary>
+    /// Reads frames until <paramref name="last"/> accepts one; returns every frame read, that one last,
+    /// or null if the connection closes first. Frames after it in the same message are dropped.
+    /// </summary>
+    public async Task<List<(FrameHeader Header, byte[] Payload)>?> ReceiveThroughAsync(Func<FrameHeader, byte[], bool> last)
     {
+        var frames = new List<(FrameHeader Header, byte[] Payload)>();
         var pending = new List<byte>();
         while (true)
         {
@@ -68,9 +76,10 @@ internal sealed class RawPeer : IAsyncDisposable
 
                 byte[] payload = pending.Skip(FrameHeader.Size).Take(header.Length).ToArray();
                 pending.RemoveRange(0, FrameHeader.Size + header.Length);
-                if (header.Type == type)
+                frames.Add((header, payload));
+                if (last(header, payload))
                 {
-                    return (header, payload);
+                    return frames;
                 }
             }
 
@@ -92,6 +101,9 @@ internal sealed class RawPeer : IAsyncDisposable
             pending.AddRange(_receiveBuffer.AsSpan(0, result.Count).ToArray());
         }
     }
+
+    public Task<List<(FrameHeader Header, byte[] Payload)>?> ReceiveThroughAsync(Func<FrameHeader, bool> last) =>
+        ReceiveThroughAsync((header, _) => last(header));
 
     public async ValueTask DisposeAsync()
     {

@@ -9,8 +9,8 @@ namespace ReverseTunnel.Bench;
 
 /// <summary>
 /// One run: the targets once, then per repetition fresh paths (direct, tunnel, ssh -N, ssh -tt, and
-/// HAProxy as a reference) and
-/// every figure on all of them; then the table, and in full mode docs/benchmarks.md and .svg.
+/// HAProxy as a reference) and every figure on all of them, then the long-link figure on its own
+/// paths; then the table, and in full mode docs/benchmarks.md and .svg.
 /// </summary>
 internal sealed class BenchRunner(BenchOptions options)
 {
@@ -76,6 +76,8 @@ internal sealed class BenchRunner(BenchOptions options)
                 await path.DisposeAsync();
             }
         }
+
+        await LongLink.RunAsync(ctx);
     }
 
     private static async Task StartPathAsync(BenchContext ctx, List<IForwardingPath> paths, PathKind kind, Func<Task<IForwardingPath>> start)

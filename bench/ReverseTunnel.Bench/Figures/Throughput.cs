@@ -65,7 +65,15 @@ internal static class Throughput
             }
         }, figure);
 
-        // iperf3 -s serves one test at a time: the next run waits until it has finished this one.
+        await WaitForIperfAsync(ctx, path, what, readyBefore);
+    }
+
+    /// <summary>
+    /// iperf3 -s serves one test at a time: the next run waits until it has finished this one
+    /// (<paramref name="readyBefore"/> is its ready count before the run), and restarts it if it hangs.
+    /// </summary>
+    public static async Task WaitForIperfAsync(BenchContext ctx, IForwardingPath path, string what, int readyBefore)
+    {
         TimeSpan? finished = await ctx.Targets.Iperf.WaitReadyAfterAsync(readyBefore, TimeSpan.FromSeconds(20));
         if (finished is null)
         {

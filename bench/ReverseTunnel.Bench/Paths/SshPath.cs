@@ -28,7 +28,8 @@ internal sealed class SshPath : IForwardingPath
 
     public ProcessSet ServerSide { get; }
 
-    public static async Task<SshPath> StartAsync(PathKind kind, IReadOnlyDictionary<TargetKind, int> targets)
+    /// <param name="clientDialPort">Maps sshd's port to the one the ssh client dials (a <see cref="DelayRelay"/>'s); none = sshd's own.</param>
+    public static async Task<SshPath> StartAsync(PathKind kind, IReadOnlyDictionary<TargetKind, int> targets, Func<int, int>? clientDialPort = null)
     {
         bool tty = kind == PathKind.SshTt;
         SshDaemon daemon = await SshDaemon.StartAsync(tty ? "sshd-tt" : "sshd-n");
@@ -42,7 +43,7 @@ internal sealed class SshPath : IForwardingPath
                 "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=ERROR",
-                "-p", daemon.Port.ToString(),
+                "-p", (clientDialPort?.Invoke(daemon.Port) ?? daemon.Port).ToString(),
             };
             foreach ((TargetKind target, int forward) in path._forwards)
             {

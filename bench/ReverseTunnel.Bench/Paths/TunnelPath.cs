@@ -28,7 +28,9 @@ internal sealed class TunnelPath : IForwardingPath
 
     public ProcessSet ServerSide { get; }
 
-    public static async Task<TunnelPath> StartAsync(IReadOnlyDictionary<TargetKind, int> targets)
+    /// <param name="targets">The targets, each of which gets its own ws-agent and tunnel port.</param>
+    /// <param name="agentDialPort">Maps ws-server's port to the one the agents dial (a <see cref="DelayRelay"/>'s); none = the server's own.</param>
+    public static async Task<TunnelPath> StartAsync(IReadOnlyDictionary<TargetKind, int> targets, Func<int, int>? agentDialPort = null)
     {
         string dataDirectory = Directory.CreateTempSubdirectory("tunnel-bench-server-").FullName;
         var clients = targets.Keys.ToDictionary(t => t, t => (
@@ -47,6 +49,7 @@ internal sealed class TunnelPath : IForwardingPath
         {
             int serverPort = int.Parse((await server.WaitForLineAsync(@"Listening on https://[^\s]*:(\d+)", StartTimeout)).Groups[1].Value);
             string fingerprint = (await server.WaitForLineAsync(@"SHA-256 fingerprint:? ([0-9A-Fa-f:]{64,95})", StartTimeout)).Groups[1].Value;
+            int dialPort = agentDialPort?.Invoke(serverPort) ?? serverPort;
             foreach ((TargetKind target, var client) in clients)
             {
                 ChildProcess agent = Cleanup.Start(client.Name, () => ChildProcess.Start($"ws-agent ({client.Name})", AgentProgram, [], new Dictionary<string, string?>
@@ -55,7 +58,7 @@ internal sealed class TunnelPath : IForwardingPath
                     ["CLIENT_SIDE_DOMAIN"] = "127.0.0.1",
                     ["CLIENT_SIDE_PORT"] = targets[target].ToString(),
                     ["SERVER_IP_DOMAIN"] = "127.0.0.1",
-                    ["SERVER_PORT"] = serverPort.ToString(),
+                    ["SERVER_PORT"] = dialPort.ToString(),
                     ["CLIENT_UUID"] = client.Token,
                     ["PINNED_CERT_SHA256"] = fingerprint,
                 }), p => p.Id);

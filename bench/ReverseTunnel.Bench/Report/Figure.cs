@@ -7,6 +7,8 @@ internal enum Figure
     Iperf1Down,
     Iperf8Up,
     Iperf8Down,
+    LongLinkUp,
+    LongLinkDown,
     PingP50,
     PingP50Added,
     PingP99,

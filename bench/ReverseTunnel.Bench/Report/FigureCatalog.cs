@@ -16,6 +16,8 @@ internal static class FigureCatalog
         new(Figure.Iperf1Down, "iperf3 1 stream -R, Gbit/s", "0.00", "≥ 1.5× ssh, ≥ 0.27× direct", m => Throughput(m, Figure.Iperf1Down)),
         new(Figure.Iperf8Up, "iperf3 8 streams, Gbit/s", "0.00", "≥ 1.5× ssh, ≥ 0.27× direct", m => Throughput(m, Figure.Iperf8Up)),
         new(Figure.Iperf8Down, "iperf3 8 streams -R, Gbit/s", "0.00", "≥ 1.5× ssh, ≥ 0.27× direct", m => Throughput(m, Figure.Iperf8Down)),
+        new(Figure.LongLinkUp, "iperf3 1 stream, 50 ms round trip, Mbit/s", "0", "–"),
+        new(Figure.LongLinkDown, "iperf3 1 stream -R, 50 ms round trip, Mbit/s", "0", "–"),
         new(Figure.PingP50, "ping-pong 64 B p50, µs", "0", "–"),
         new(Figure.PingP50Added, "ping-pong p50 added to direct, µs", "0", "≤ ssh -tt's", m => Compare(m, Figure.PingP50Added, (t, s) => t <= s)),
         new(Figure.PingP99, "ping-pong 64 B p99, µs", "0", "< 2× ssh -tt", m => Compare(m, Figure.PingP99, (t, s) => t < 2 * s)),

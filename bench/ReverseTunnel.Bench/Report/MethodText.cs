@@ -43,6 +43,12 @@ internal static class MethodText
 
         1. **Throughput**: `iperf3 -c … -t {o.IperfSeconds} -J`, one stream and `-P 8`, normal (client to
            target) and `-R` (target to client); Gbit/s from `end.sum_received`.
+           **Over a 50 ms round trip**, after the other figures: one stream each way, through a fresh
+           ws-server and ws-agent whose connection to each other, and a fresh sshd and ssh -tt whose
+           connection to each other, cross a relay in the bench that holds every chunk 25 ms in each
+           direction (`Infra/DelayRelay.cs`; the kernel here has no netem); Mbit/s. TCP between the
+           relay and each end sees loopback, so only windows that span the relay (the tunnel's stream
+           windows, ssh's channel windows) feel the delay, and there is no direct figure.
         2. **Ping-pong**: one connection to the echo server, NoDelay, blocking send/receive of 64 bytes on one
            thread; {o.PingWarmup:N0} warm-up round trips, then {o.PingRoundTrips:N0} timed with Stopwatch; p50 and
            p99 (nearest rank). "Added to direct" is the path's p50 minus direct's p50 in the same repetition.

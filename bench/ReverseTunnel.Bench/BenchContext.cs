@@ -18,6 +18,26 @@ internal sealed class BenchContext(BenchOptions options, TargetSet targets, Resu
     public void Log(string message) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] rep {Rep}: {message}");
 
     /// <summary>
+    /// Starts a path and adds it to <paramref name="paths"/>; if it cannot start, records a failure
+    /// for each of <paramref name="figures"/> on it and the bench goes on without it.
+    /// </summary>
+    public async Task StartPathAsync(List<IForwardingPath> paths, PathKind kind, Func<Task<IForwardingPath>> start, IEnumerable<Figure> figures)
+    {
+        try
+        {
+            paths.Add(await start());
+        }
+        catch (Exception e)
+        {
+            Log($"FAILED to start {kind.Label()}: {e}");
+            foreach (Figure figure in figures)
+            {
+                Results.Fail(figure, kind, $"rep {Rep}: could not start: {FirstLine(e.Message)}");
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs one measurement; a failure is recorded for <paramref name="figures"/> on the path (with
     /// the path's own diagnostics if one of its processes died) and the bench goes on.
     /// </summary>

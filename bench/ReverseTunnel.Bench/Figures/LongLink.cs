@@ -32,8 +32,9 @@ internal static class LongLink
         try
         {
             ctx.Log($"long link: starting a tunnel and ssh -tt whose agent and client dial through a {2 * OneWay.TotalMilliseconds:0} ms round trip");
-            await StartAsync(ctx, paths, PathKind.Tunnel, async () => await TunnelPath.StartAsync(iperf, Relay));
-            await StartAsync(ctx, paths, PathKind.SshTt, async () => await SshPath.StartAsync(PathKind.SshTt, iperf, Relay));
+            Figure[] figures = [Figure.LongLinkUp, Figure.LongLinkDown];
+            await ctx.StartPathAsync(paths, PathKind.Tunnel, async () => await TunnelPath.StartAsync(iperf, Relay), figures);
+            await ctx.StartPathAsync(paths, PathKind.SshTt, async () => await SshPath.StartAsync(PathKind.SshTt, iperf, Relay), figures);
             await WarmUpAsync(ctx, paths);
             foreach ((Figure figure, bool reverse) in new[] { (Figure.LongLinkUp, false), (Figure.LongLinkDown, true) })
             {
@@ -86,20 +87,6 @@ internal static class LongLink
             }
 
             await Throughput.WaitForIperfAsync(ctx, path, "long-link warm-up", readyBefore);
-        }
-    }
-
-    private static async Task StartAsync(BenchContext ctx, List<IForwardingPath> paths, PathKind kind, Func<Task<IForwardingPath>> start)
-    {
-        try
-        {
-            paths.Add(await start());
-        }
-        catch (Exception e)
-        {
-            ctx.Log($"FAILED to start {kind.Label()} for the long link: {e}");
-            ctx.Results.Fail(Figure.LongLinkUp, kind, $"rep {ctx.Rep}: long link: could not start: {e.Message.Split('\n')[0]}");
-            ctx.Results.Fail(Figure.LongLinkDown, kind, $"rep {ctx.Rep}: long link: could not start: {e.Message.Split('\n')[0]}");
         }
     }
 }
